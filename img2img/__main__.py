@@ -1,0 +1,5 @@
+import sys
+
+from img2img.cli import main
+
+sys.exit(main())

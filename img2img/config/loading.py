@@ -1,0 +1,86 @@
+"""YAML + `--set key=value` overrides -> a validated `TrainConfig`, with one-line errors."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from img2img.config.schema import MODEL_CONFIGS, TrainConfig
+from img2img.errors import UserError
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such config file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UserError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: a config must be a mapping of keys to values")
+    for item in overrides:
+        apply_override(raw, item)
+    return validate_config(raw, source=str(path))
+
+
+def validate_config(raw: dict[str, Any], source: str = "config") -> TrainConfig:
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
+        model_class = MODEL_CONFIGS.get(model.get("name", "pix2pix"))
+        problems = [_describe(e, model_class) for e in exc.errors()]
+        raise UserError(f"{source}: " + "; ".join(problems)) from None
+
+
+def apply_override(raw: dict[str, Any], item: str) -> None:
+    """Set a dotted key (`schedule.steps=500`); the value is parsed as YAML (numbers, lists, ...)."""
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise UserError(f"--set {item!r}: expected key=value, e.g. --set schedule.steps=500")
+    node = raw
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UserError(f"--set {item!r}: '{part}' is a value, not a section")
+        node = child
+    node[parts[-1]] = yaml.safe_load(value)
+
+
+def _describe(error: dict[str, Any], model_class: type[BaseModel] | None) -> str:
+    # pydantic puts the union tag into the location (model.pix2pix.l1_weight); users never write it
+    loc = [str(p) for p in error["loc"] if p not in MODEL_CONFIGS]
+    key = ".".join(loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        hint = _suggest(loc, model_class)
+        return f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
+    if error["type"] == "missing":
+        return f"missing required key '{key}'"
+    if error["type"] == "union_tag_invalid":
+        return f"'{key}.name': unknown model {error['input'].get('name')!r}; choose from {sorted(MODEL_CONFIGS)}"
+    message = error["msg"].removeprefix("Value error, ")
+    return message if key == "(top level)" else f"'{key}': {message}"
+
+
+def _suggest(loc: list[str], model_class: type[BaseModel] | None) -> str | None:
+    """The closest valid key in the same section, for typos."""
+    section: type[BaseModel] | None = TrainConfig
+    for part in loc[:-1]:
+        if section is TrainConfig and part == "model":
+            section = model_class
+            continue
+        field = section.model_fields.get(part) if section else None
+        annotation = getattr(field, "annotation", None)
+        section = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if section is None:
+        return None
+    match = difflib.get_close_matches(loc[-1], list(section.model_fields), n=1)
+    return ".".join(loc[:-1] + match) if match else None

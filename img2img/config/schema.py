@@ -1,0 +1,138 @@
+"""The training configuration: one typed, validated tree per YAML file.
+
+Every section forbids unknown keys, so a typo is an error that names the key instead of a
+setting silently ignored. Each model has its own config class (selected by `model.name`),
+rather than one global bag of options that every model reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from img2img.io.normalization import Normalization
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(Section):
+    input_dir: Path = Field(description="folder of input images")
+    target_dir: Path = Field(description="folder of targets, matched to inputs by file name (without suffix)")
+    pattern: str = Field("*", description="glob for files in both folders")
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="share of pairs held out for validation")
+    val_input_dir: Path | None = Field(None, description="explicit validation inputs (instead of val_fraction)")
+    val_target_dir: Path | None = None
+    patch_size: int = Field(256, ge=16, description="square training crops, pixels")
+    batch_size: int = Field(4, ge=1)
+    patches_per_image: int = Field(8, ge=1, description="random crops drawn from each image per epoch")
+    num_workers: int = Field(2, ge=0, description="data-loading processes")
+
+    @model_validator(mode="after")
+    def _val_dirs_together(self) -> "DataConfig":
+        if (self.val_input_dir is None) != (self.val_target_dir is None):
+            raise ValueError("give both val_input_dir and val_target_dir, or neither")
+        return self
+
+
+class AugmentationConfig(Section):
+    """Random changes applied identically to input and target (albumentations)."""
+
+    flip: bool = True
+    rotate90: bool = True
+    brightness_contrast: float = Field(0.1, ge=0.0, le=1.0, description="max relative change; 0 disables")
+    gamma: float = Field(0.2, ge=0.0, le=1.0, description="max gamma change; 0 disables")
+    blur: float = Field(0.1, ge=0.0, le=1.0, description="probability of a slight blur on the input")
+    noise: float = Field(0.1, ge=0.0, le=1.0, description="probability of extra Gaussian noise on the input")
+
+
+class GeneratorConfig(Section):
+    depth: int | None = Field(None, ge=2, le=10, description="down-samplings; default: patch reaches 1x1, at most 8")
+    base_channels: int = Field(64, ge=4)
+    norm: Literal["batch", "instance", "none"] = "batch"
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    upsample: Literal["transpose", "bilinear"] = "transpose"
+
+
+class DiscriminatorConfig(Section):
+    base_channels: int = Field(64, ge=4)
+    n_layers: int = Field(3, ge=1, le=6, description="3 gives the reference 70x70 PatchGAN")
+    norm: Literal["batch", "instance", "none"] = "batch"
+
+
+class Pix2PixConfig(Section):
+    name: Literal["pix2pix"] = "pix2pix"
+    generator: GeneratorConfig = GeneratorConfig()
+    discriminator: DiscriminatorConfig = DiscriminatorConfig()
+    l1_weight: float = Field(100.0, ge=0.0, description="lambda of the L1 term (paper: 100)")
+    gan_weight: float = Field(1.0, ge=0.0, description="weight of the adversarial term; 0 trains a plain U-Net")
+    gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+
+
+ModelConfig = Annotated[Union[Pix2PixConfig], Field(discriminator="name")]
+MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig}
+
+
+class OptimizerConfig(Section):
+    lr: float = Field(2e-4, gt=0.0)
+    beta1: float = Field(0.5, ge=0.0, lt=1.0)
+    beta2: float = Field(0.999, ge=0.0, lt=1.0)
+
+
+class ScheduleConfig(Section):
+    """Training length in optimisation steps (one generator + one discriminator update each)."""
+
+    steps: int = Field(2000, ge=1)
+    decay: Literal["linear", "cosine", "none"] = "linear"
+    decay_start: float = Field(0.5, ge=0.0, le=1.0, description="share of steps at constant lr before decay")
+
+
+class TrainerConfig(Section):
+    accelerator: str = Field("auto", description="auto, cpu, gpu")
+    devices: int | str = Field(1, description="number of devices, or 'auto'")
+    precision: Literal["32", "bf16-mixed", "16-mixed"] = "32"
+    val_every_steps: int = Field(200, ge=1)
+    log_every_steps: int = Field(10, ge=1)
+    samples: int = Field(4, ge=0, description="validation images drawn into each sample grid")
+
+
+class TrainConfig(Section):
+    task: Literal["segmentation"] = Field(
+        "segmentation", description="segmentation: targets are instance label masks"
+    )
+    model: ModelConfig = Pix2PixConfig()
+    data: DataConfig
+    normalization: Normalization = Normalization()
+    augmentation: AugmentationConfig = AugmentationConfig()
+    optimizer: OptimizerConfig = OptimizerConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    trainer: TrainerConfig = TrainerConfig()
+    output_dir: Path = Field(Path("runs/experiment"), description="checkpoints, logs and samples go here")
+    seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model_name(cls, raw):
+        if isinstance(raw, dict) and isinstance(raw.get("model"), dict) and "name" not in raw["model"]:
+            raw = {**raw, "model": {"name": "pix2pix", **raw["model"]}}
+        return raw
+
+    @model_validator(mode="after")
+    def _patch_fits_generator(self) -> "TrainConfig":
+        depth = self.generator_depth
+        if self.data.patch_size % 2**depth:
+            raise ValueError(
+                f"data.patch_size {self.data.patch_size} must be a multiple of {2**depth} "
+                f"(2^model.generator.depth)"
+            )
+        return self
+
+    @property
+    def generator_depth(self) -> int:
+        """Explicit depth, or the reference rule: down-sample until the patch is 1x1, at most 8 times."""
+        if self.model.generator.depth is not None:
+            return self.model.generator.depth
+        return max(2, min(8, self.data.patch_size.bit_length() - 1))

@@ -1,0 +1,56 @@
+"""Paired augmentation with albumentations: geometry on input and target, intensity on the input only."""
+
+from __future__ import annotations
+
+import albumentations as A
+import cv2
+import numpy as np
+
+from img2img.config.schema import AugmentationConfig
+
+
+class PairedAugmentation:
+    """Random crop (with reflect padding for small images), flips and 90-degree turns applied
+    identically to both; brightness/contrast/gamma/blur/noise to the input alone.
+
+    albumentations' intensity transforms expect float images in [0, 1] and clip to it; our
+    inputs are normalized to about [-1, 1] with tails beyond it, so each patch's own range is
+    mapped onto [0, 1] and back around them and no intensity is clipped.
+    """
+
+    def __init__(self, config: AugmentationConfig, patch_size: int):
+        geometry = [
+            A.PadIfNeeded(patch_size, patch_size, border_mode=cv2.BORDER_REFLECT_101),
+            A.RandomCrop(patch_size, patch_size),
+        ]
+        if config.flip:
+            geometry += [A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)]
+        if config.rotate90:
+            geometry.append(A.RandomRotate90(p=0.5))
+        self.geometry = A.Compose(geometry)
+        intensity = []
+        if config.brightness_contrast > 0:
+            amount = config.brightness_contrast
+            intensity.append(A.RandomBrightnessContrast(amount, amount, p=0.5))
+        if config.gamma > 0:
+            intensity.append(A.RandomGamma((100 * (1 - config.gamma), 100 * (1 + config.gamma)), p=0.5))
+        if config.blur > 0:
+            intensity.append(A.GaussianBlur(blur_limit=(3, 5), p=config.blur))
+        if config.noise > 0:
+            intensity.append(A.GaussNoise(std_range=(0.01, 0.05), p=config.noise))
+        self.intensity = A.Compose(intensity) if intensity else None
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(C, H, W) input and target -> augmented (C, P, P) patches."""
+        out = self.geometry(image=np.ascontiguousarray(x.transpose(1, 2, 0)), mask=np.ascontiguousarray(y.transpose(1, 2, 0)))
+        image, target = out["image"], out["mask"]
+        if self.intensity is not None:
+            lo, hi = float(image.min()), float(image.max())
+            span = max(hi - lo, 1e-6)
+            unit = self.intensity(image=((image - lo) / span).astype(np.float32))["image"]
+            image = unit.reshape(image.shape) * span + lo
+        return _chw(image), _chw(target)
+
+
+def _chw(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray((a if a.ndim == 3 else a[..., None]).transpose(2, 0, 1), dtype=np.float32)

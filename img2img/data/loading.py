@@ -1,0 +1,59 @@
+"""Turning a file pair into network-ready arrays: (C, H, W) float inputs in about [-1, 1]
+and the target encoding in [-1, 1]."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from img2img.errors import UserError
+from img2img.io.axes import to_planes
+from img2img.io.images import read_image, read_labels
+from img2img.io.normalization import Normalization
+from img2img.segmentation.encoding import labels_to_target
+
+
+@dataclass
+class TrainingPair:
+    name: str
+    input: np.ndarray  # (C, H, W) float32, normalized
+    target: np.ndarray  # (C_out, H, W) float32 in [-1, 1]
+    labels: np.ndarray  # (H, W) instance labels, for validation metrics
+    input_dtype: str
+
+
+def read_input_2d(path: Path) -> tuple[np.ndarray, str]:
+    """One 2D image as (C, H, W) raw pixels; training takes single planes, not stacks."""
+    image = read_image(path)
+    planes, plane_axes = to_planes(image.data, image.axes)
+    if planes.shape[0] != 1:
+        raise UserError(
+            f"{path}: training takes 2D images (one plane), got axes '{image.axes}' with shape "
+            f"{image.data.shape}; save single planes"
+        )
+    return planes[0], str(image.data.dtype)
+
+
+def load_segmentation_pair(input_path: Path, target_path: Path, normalization: Normalization) -> TrainingPair:
+    raw, dtype = read_input_2d(input_path)
+    labels = read_labels(target_path)
+    if labels.shape != raw.shape[1:]:
+        raise UserError(
+            f"{target_path}: mask is {labels.shape[0]}x{labels.shape[1]} but its image {input_path.name} is "
+            f"{raw.shape[1]}x{raw.shape[2]}; masks must match their images pixel for pixel"
+        )
+    target = labels_to_target(labels) * 2.0 - 1.0
+    return TrainingPair(input_path.stem, normalization.normalize(raw), target.astype(np.float32), labels, dtype)
+
+
+def check_consistent(pairs: list[TrainingPair], paths: list[Path]) -> tuple[int, str]:
+    """All inputs must share a channel count and pixel type; return them."""
+    channels, dtype = pairs[0].input.shape[0], pairs[0].input_dtype
+    for pair, path in zip(pairs, paths):
+        if pair.input.shape[0] != channels:
+            raise UserError(f"{path}: has {pair.input.shape[0]} channels but {paths[0].name} has {channels}; all inputs need the same")
+        if pair.input_dtype != dtype:
+            raise UserError(f"{path}: pixel type {pair.input_dtype} differs from {paths[0].name} ({dtype}); convert the folder to one type")
+    return channels, dtype

@@ -1,0 +1,152 @@
+"""Reading and writing images with their axes and pixel type kept.
+
+TIFF goes through tifffile (any axes, 8/16-bit and float); PNG/JPG through OpenCV.
+Every failure a user can cause ends in a one-line `UserError` that names the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tifffile
+
+from img2img.errors import UserError
+from img2img.io.atomic import atomic_path
+from img2img.io.axes import canonical_axes
+
+TIFF_SUFFIXES = {".tif", ".tiff"}
+OPENCV_SUFFIXES = {".png", ".jpg", ".jpeg"}
+IMAGE_SUFFIXES = TIFF_SUFFIXES | OPENCV_SUFFIXES
+
+# Pixel types a model can take as input; float64 and int16 are widened/narrowed to float32.
+IMAGE_DTYPES = {np.dtype(t) for t in ("uint8", "uint16", "float32")}
+CONVERTIBLE_DTYPES = {np.dtype(t) for t in ("float64", "float16", "int16", "int8")}
+
+
+@dataclass
+class Image:
+    """Pixels plus the axis string ('YX', 'YXC', 'CYX', 'ZYX', ...) they were stored with."""
+
+    data: np.ndarray
+    axes: str
+    path: Path | None = None
+
+
+def read_image(path: str | Path) -> Image:
+    """Read a TIFF/PNG/JPG; pixel types outside 8/16-bit and float32 are a clear error."""
+    image = read_image_raw(Path(path))
+    image.data = _supported_pixels(image.data, image.path)
+    return image
+
+
+def read_labels(path: str | Path) -> np.ndarray:
+    """Read a 2D instance label image (any integer type) as uint16 (or int64 if it needs more)."""
+    path = Path(path)
+    image = read_image_raw(path)
+    data = np.squeeze(image.data)
+    if data.ndim != 2:
+        raise UserError(f"{path}: a mask must be one 2D label image, got shape {image.data.shape}")
+    if data.dtype.kind == "f":
+        if not np.all(np.equal(np.mod(data, 1), 0)):
+            raise UserError(f"{path}: mask has fractional values; save integer instance labels (0 = background)")
+        data = data.astype(np.int64)
+    if data.dtype.kind not in "iub":
+        raise UserError(f"{path}: mask pixel type {data.dtype} is not an integer label type")
+    if data.dtype.kind == "i" and data.min() < 0:
+        raise UserError(f"{path}: mask has negative labels; use 0 for background and 1..N for objects")
+    return data.astype(np.uint16) if data.max() <= np.iinfo(np.uint16).max else data.astype(np.int64)
+
+
+def read_image_raw(path: str | Path) -> Image:
+    """Read without the pixel-type check (masks may be int32, bool, ...)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in TIFF_SUFFIXES:
+        return _read_tiff(path)
+    if suffix in OPENCV_SUFFIXES:
+        return _read_opencv(path)
+    raise UserError(f"{path}: unsupported file type '{suffix}'; use one of {sorted(IMAGE_SUFFIXES)}")
+
+
+def write_image(path: str | Path, data: np.ndarray, axes: str | None = None) -> Path:
+    """Write atomically (temporary name, then rename) so no truncated file is ever left behind."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise UserError(f"{path}: cannot write '{suffix}' files; use .tif, .png or .jpg")
+    with atomic_path(path) as tmp:
+        if suffix in TIFF_SUFFIXES:
+            _write_tiff(tmp, data, axes)
+        else:
+            _write_opencv(tmp, data, path)
+    return path
+
+
+def list_images(folder: str | Path, pattern: str = "*") -> list[Path]:
+    """Image files in a folder, sorted by name; hidden and temporary files are skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    return sorted(
+        p for p in folder.glob(pattern)
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def _read_tiff(path: Path) -> Image:
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            data = series.asarray()
+            axes = canonical_axes(series.axes)
+    except Exception as exc:  # tifffile raises many types for damaged files
+        raise UserError(f"{path}: cannot read TIFF ({_first_line(exc)}); is the file complete?") from None
+    return Image(data=data, axes=axes, path=path)
+
+
+def _read_opencv(path: Path) -> Image:
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None:
+        raise UserError(f"{path}: cannot read image; is the file complete and really a {path.suffix} file?")
+    if data.ndim == 3:
+        code = cv2.COLOR_BGRA2RGBA if data.shape[2] == 4 else cv2.COLOR_BGR2RGB
+        data = cv2.cvtColor(data, code)
+        return Image(data=data, axes="YXC", path=path)
+    return Image(data=data, axes="YX", path=path)
+
+
+def _write_tiff(tmp: Path, data: np.ndarray, axes: str | None) -> None:
+    rgb = axes in ("YXC", "YXS") and data.ndim == 3 and data.shape[-1] in (3, 4) and data.dtype == np.uint8
+    metadata = {"axes": axes.replace("C", "S") if rgb else axes} if axes else None
+    tifffile.imwrite(
+        tmp, data, photometric="rgb" if rgb else "minisblack", metadata=metadata, compression="zlib"
+    )
+
+
+def _write_opencv(tmp: Path, data: np.ndarray, path: Path) -> None:
+    if data.dtype not in (np.uint8, np.uint16):
+        raise UserError(f"{path}: PNG/JPG hold 8/16-bit pixels, not {data.dtype}; write a .tif instead")
+    if data.ndim == 3 and data.shape[2] in (3, 4):
+        data = cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    if not cv2.imwrite(str(tmp), data):
+        raise UserError(f"{path}: OpenCV could not write this image (shape {data.shape}, {data.dtype})")
+
+
+def _supported_pixels(data: np.ndarray, path: Path) -> np.ndarray:
+    if data.dtype in IMAGE_DTYPES:
+        return data
+    if data.dtype in CONVERTIBLE_DTYPES:
+        return data.astype(np.float32)
+    raise UserError(
+        f"{path}: pixel type {data.dtype} is not supported; convert to 8-bit, 16-bit or 32-bit float"
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -1,0 +1,69 @@
+"""What every GAN model shares: manual optimization (the order of G and D updates is part of
+each algorithm, so Lightning must not choose it), per-step LR schedules, and sample grids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.optim.lr_scheduler import LambdaLR
+
+from img2img import __version__
+from img2img.config.schema import TrainConfig
+from img2img.models.samples import write_sample_grid
+from img2img.models.schedules import lr_multiplier
+
+
+class GanModule(pl.LightningModule):
+    """Base for GAN models. Hyperparameters (the whole validated config plus the data facts
+    found at training time) are saved in every checkpoint, so inference needs nothing else."""
+
+    def __init__(self, config: dict, in_channels: int, out_channels: int, input_dtype: str):
+        super().__init__()
+        self.save_hyperparameters()
+        self.hparams["img2img_version"] = __version__
+        self.config = TrainConfig.model_validate(config)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.automatic_optimization = False
+        self._samples: list[tuple[np.ndarray, ...]] = []
+
+    # --- hooks subclasses provide --------------------------------------------------------
+    generator: torch.nn.Module
+
+    @property
+    def size_multiple(self) -> int:
+        return 1
+
+    # --- optimisation --------------------------------------------------------------------
+    def adam(self, params) -> torch.optim.Adam:
+        opt = self.config.optimizer
+        return torch.optim.Adam(params, lr=opt.lr, betas=(opt.beta1, opt.beta2))
+
+    def schedulers_for(self, *optimizers) -> list[dict]:
+        factor = lr_multiplier(self.config.schedule)
+        return [{"scheduler": LambdaLR(o, factor), "interval": "step"} for o in optimizers]
+
+    def step_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        for s in schedulers if isinstance(schedulers, list) else [schedulers]:
+            s.step()
+
+    @staticmethod
+    def set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
+        """Freeze D during the G update so its gradients are not computed for nothing."""
+        for p in module.parameters():
+            p.requires_grad_(flag)
+
+    # --- samples -------------------------------------------------------------------------
+    def collect_sample(self, *panels: torch.Tensor) -> None:
+        if len(self._samples) < self.config.trainer.samples:
+            self._samples.append(tuple(p.detach().float().cpu().numpy() for p in panels))
+
+    def write_samples(self) -> None:
+        if self._samples and self.trainer.is_global_zero and not self.trainer.sanity_checking:
+            folder = Path(self.config.output_dir) / "samples"
+            write_sample_grid(folder / f"step_{self.trainer.global_step // 2:06d}.png", self._samples)
+        self._samples = []

@@ -1,0 +1,87 @@
+"""Pix2Pix (Isola et al. 2017): a U-Net generator trained with L1 to the target plus a
+conditional PatchGAN that sees (input, output) pairs. One discriminator update, then one
+generator update, per batch."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
+from img2img.inference.padding import crop_to
+from img2img.models.gan_base import GanModule
+from img2img.nets import PatchDiscriminator, UNetGenerator, adversarial_loss
+from img2img.segmentation.encoding import target_to_labels
+
+
+class Pix2Pix(GanModule):
+    def __init__(self, config: dict, in_channels: int, out_channels: int, input_dtype: str):
+        super().__init__(config, in_channels, out_channels, input_dtype)
+        model = self.config.model
+        g = model.generator
+        self.generator = UNetGenerator(
+            in_channels, out_channels, depth=self.config.generator_depth, base_channels=g.base_channels,
+            norm=g.norm, dropout=g.dropout, upsample=g.upsample,
+        )
+        d = model.discriminator
+        self.discriminator = PatchDiscriminator(in_channels + out_channels, d.base_channels, d.n_layers, d.norm)
+        self._val_scores: list[dict] = []
+
+    @property
+    def size_multiple(self) -> int:
+        return self.generator.size_multiple
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(x)
+
+    def configure_optimizers(self):
+        opt_g = self.adam(self.generator.parameters())
+        opt_d = self.adam(self.discriminator.parameters())
+        return [opt_g, opt_d], self.schedulers_for(opt_g, opt_d)
+
+    def training_step(self, batch: dict, batch_idx: int) -> None:
+        x, y = batch["input"], batch["target"]
+        cfg = self.config.model
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(x)
+
+        # Discriminator: real pairs towards 1, generated pairs towards 0.
+        d_real = self.discriminator(torch.cat([x, y], 1))
+        d_fake = self.discriminator(torch.cat([x, fake.detach()], 1))
+        loss_d = 0.5 * (adversarial_loss(d_real, True, cfg.gan_mode) + adversarial_loss(d_fake, False, cfg.gan_mode))
+        opt_d.zero_grad(set_to_none=True)
+        self.manual_backward(loss_d)
+        opt_d.step()
+
+        # Generator: fool the (frozen) discriminator and stay close to the target.
+        self.set_requires_grad(self.discriminator, False)
+        loss_gan = adversarial_loss(self.discriminator(torch.cat([x, fake], 1)), True, cfg.gan_mode)
+        loss_l1 = F.l1_loss(fake, y)
+        loss_g = cfg.gan_weight * loss_gan + cfg.l1_weight * loss_l1
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(loss_g)
+        opt_g.step()
+        self.set_requires_grad(self.discriminator, True)
+        self.step_schedulers()
+
+        self.log_dict(
+            {"train/loss_d": loss_d, "train/loss_g_gan": loss_gan, "train/loss_l1": loss_l1},
+            prog_bar=True, on_step=True, on_epoch=False, batch_size=x.shape[0],
+        )
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        x, y = batch["input"], batch["target"]
+        fake = self.generator(x)
+        self.log("val/loss_l1", F.l1_loss(fake, y), on_epoch=True, batch_size=1)
+        size = tuple(int(s) for s in batch["size"][0])
+        prediction = crop_to(fake[0].float().cpu().numpy(), size)
+        labels = target_to_labels((prediction + 1) / 2)
+        self._val_scores.append(segmentation_scores(labels, batch["labels"][0].cpu().numpy()))
+        self.collect_sample(*(crop_to(t[0], size) for t in (x, fake, y)))
+
+    def on_validation_epoch_end(self) -> None:
+        if self._val_scores:
+            summary = aggregate_scores(self._val_scores)
+            self.log_dict({"val/f1": summary["f1"], "val/pixel_iou": summary["pixel_iou"]}, prog_bar=True)
+        self._val_scores = []
+        self.write_samples()

@@ -1,0 +1,5 @@
+"""Training runs driven by a validated config."""
+
+from img2img.training.run import train
+
+__all__ = ["train"]

@@ -1,0 +1,73 @@
+"""`img2img train`: config -> data module + model -> Lightning Trainer -> checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import pytorch_lightning as pl
+import yaml
+from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+
+from img2img.config.schema import TrainConfig
+from img2img.data.datamodule import PairedDataModule
+from img2img.errors import UserError
+from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
+from img2img.models.registry import build_model
+
+# Every optimisation step of a GAN updates two networks; Lightning counts each optimizer step.
+OPTIMIZERS_PER_STEP = 2
+
+
+def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> Path:
+    """Train and return the path of the best checkpoint (by validation F1)."""
+    if resume is not None:
+        _check_resume(Path(resume), config)
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    _quiet_lightning()
+    out = Path(config.output_dir)
+    datamodule = PairedDataModule(config, size_multiple=2**config.generator_depth, progress=progress)
+    model = build_model(config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+
+    checkpoints = ModelCheckpoint(
+        dirpath=out / "checkpoints", filename="best", monitor="val/f1", mode="max", save_last=True,
+        auto_insert_metric_name=False,
+    )
+    t = config.trainer
+    trainer = pl.Trainer(
+        default_root_dir=out,
+        max_steps=config.schedule.steps * OPTIMIZERS_PER_STEP,
+        val_check_interval=min(t.val_every_steps, config.schedule.steps),
+        check_val_every_n_epoch=None,
+        log_every_n_steps=t.log_every_steps,
+        accelerator=t.accelerator,
+        devices=t.devices,
+        precision=t.precision,
+        logger=[CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tensorboard", version="")],
+        callbacks=[checkpoints, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
+    best = checkpoints.best_model_path or checkpoints.last_model_path
+    return Path(best)
+
+
+def _check_resume(path: Path, config: TrainConfig) -> None:
+    checkpoint = read_checkpoint(path)
+    name = checkpoint_model_name(checkpoint)
+    if name != config.model.name:
+        raise UserError(f"{path}: is a '{name}' checkpoint but the config trains '{config.model.name}'; resume with a matching config")
+
+
+def _quiet_lightning() -> None:
+    """Hide Lightning's tips that are noise for our users (worker counts, GPU availability)."""
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    warnings.filterwarnings("ignore", ".*LeafSpec.*")
+    for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda", "lightning.pytorch"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,41 @@
+"""Shared fixtures: a tiny synthetic data set and a tiny model trained on it once per session."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from img2img.cli import main
+
+TINY_MODEL = [
+    "model.generator.base_channels=8", "model.discriminator.base_channels=8",
+    "data.patch_size=64", "data.batch_size=2", "data.patches_per_image=2", "data.num_workers=0",
+    "trainer.val_every_steps=3", "schedule.steps=6",
+]
+
+
+def write_config(folder: Path, data: Path, output: Path) -> Path:
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({
+        "model": {"name": "pix2pix"},
+        "data": {"input_dir": str(data / "images"), "target_dir": str(data / "masks")},
+        "output_dir": str(output),
+    }))
+    return path
+
+
+@pytest.fixture(scope="session")
+def cells(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cells")
+    assert main(["synth", "cells", "--output", str(folder), "--n", "6", "--size", "96", "--seed", "3"]) == 0
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, cells) -> Path:
+    """Path of the run folder of a 6-step model (checkpoints/best.ckpt, last.ckpt)."""
+    folder = tmp_path_factory.mktemp("run")
+    config = write_config(folder, cells, folder / "out")
+    args = ["train", str(config)] + [a for s in TINY_MODEL for a in ("--set", s)]
+    assert main(args) == 0
+    return folder / "out"

@@ -1,0 +1,93 @@
+"""Reading/writing keeps pixel type and axes; bad files give one-line errors naming the file."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from img2img.errors import UserError
+from img2img.io.images import list_images, read_image, read_labels, write_image
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+@pytest.mark.parametrize("axes,shape", [("YX", (17, 23)), ("ZYX", (3, 17, 23)), ("CYX", (2, 17, 23)), ("YXC", (17, 23, 3))])
+def test_tiff_round_trip_keeps_dtype_and_axes(tmp_path, dtype, axes, shape):
+    rng = np.random.default_rng(0)
+    data = (rng.random(shape) * 200).astype(dtype)
+    path = write_image(tmp_path / "a.tif", data, axes=axes)
+    image = read_image(path)
+    assert image.data.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(image.data, data)
+    assert image.axes == axes
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_png_jpg_rgb_round_trip(tmp_path, suffix):
+    data = np.zeros((20, 30, 3), np.uint8)
+    data[..., 0] = 200  # red stays red: the BGR/RGB swap is undone
+    image = read_image(write_image(tmp_path / f"a{suffix}", data))
+    assert image.axes == "YXC" and image.data.shape == (20, 30, 3)
+    assert image.data[..., 0].mean() > 150 and image.data[..., 2].mean() < 50
+
+
+def test_png_16bit_gray(tmp_path):
+    data = np.arange(600, dtype=np.uint16).reshape(20, 30) * 100
+    image = read_image(write_image(tmp_path / "a.png", data))
+    assert image.axes == "YX" and image.data.dtype == np.uint16
+    np.testing.assert_array_equal(image.data, data)
+
+
+def test_float64_and_int16_are_read_as_float32(tmp_path):
+    tifffile.imwrite(tmp_path / "a.tif", np.ones((4, 4), np.float64))
+    assert read_image(tmp_path / "a.tif").data.dtype == np.float32
+
+
+def test_unsupported_dtype_is_a_clear_error(tmp_path):
+    tifffile.imwrite(tmp_path / "c.tif", np.ones((4, 4), np.complex64))
+    with pytest.raises(UserError, match=r"c\.tif: pixel type complex64 is not supported"):
+        read_image(tmp_path / "c.tif")
+
+
+def test_corrupt_tiff_names_the_file(tmp_path):
+    good = tmp_path / "good.tif"
+    tifffile.imwrite(good, np.ones((64, 64), np.uint16))
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(good.read_bytes()[:50])
+    with pytest.raises(UserError, match=r"bad\.tif: cannot read TIFF"):
+        read_image(bad)
+    (tmp_path / "junk.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match=r"junk\.png: cannot read image"):
+        read_image(tmp_path / "junk.png")
+
+
+def test_missing_and_unknown_files(tmp_path):
+    with pytest.raises(UserError, match="no such file"):
+        read_image(tmp_path / "nope.tif")
+    (tmp_path / "a.bmp").write_bytes(b"x")
+    with pytest.raises(UserError, match="unsupported file type"):
+        read_image(tmp_path / "a.bmp")
+
+
+def test_write_is_atomic_and_leaves_nothing_on_failure(tmp_path):
+    with pytest.raises(UserError):
+        write_image(tmp_path / "a.png", np.ones((4, 4), np.float32))  # PNG cannot hold float
+    assert list(tmp_path.iterdir()) == []
+    write_image(tmp_path / "b.tif", np.ones((4, 4), np.uint16))
+    assert [p.name for p in tmp_path.iterdir()] == ["b.tif"]
+
+
+def test_read_labels_accepts_integer_types_and_rejects_fractions(tmp_path):
+    tifffile.imwrite(tmp_path / "m.tif", np.array([[0, 1], [2, 70000]], np.int32))
+    labels = read_labels(tmp_path / "m.tif")
+    assert labels.dtype == np.int64 and labels.max() == 70000
+    tifffile.imwrite(tmp_path / "f.tif", np.array([[0, 0.5], [1, 2]], np.float32))
+    with pytest.raises(UserError, match="fractional"):
+        read_labels(tmp_path / "f.tif")
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((2, 4, 4), np.uint16))
+    with pytest.raises(UserError, match="one 2D label image"):
+        read_labels(tmp_path / "s.tif")
+
+
+def test_list_images_skips_hidden_temporaries(tmp_path):
+    for name in ["b.tif", "a.png", ".a.tmp-1.tif", "notes.txt"]:
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in list_images(tmp_path)] == ["a.png", "b.tif"]
