@@ -20,7 +20,7 @@ def sets(*items):
 
 def test_training_writes_checkpoints_logs_and_samples(trained):
     assert (trained / "checkpoints" / "best.ckpt").is_file() and (trained / "checkpoints" / "last.ckpt").is_file()
-    assert (trained / "config.yaml").is_file() and (trained / "logs" / "metrics.csv").is_file()
+    assert (trained / "config.yaml").is_file() and (trained / "logs" / "version_0" / "metrics.csv").is_file()
     assert sorted(p.name for p in (trained / "samples").glob("*.png")) == ["step_000003.png", "step_000006.png"]
     checkpoint = torch.load(trained / "checkpoints" / "last.ckpt", weights_only=True)
     hp = checkpoint["hyper_parameters"]
@@ -62,6 +62,8 @@ def test_resume_continues_from_the_saved_step(trained, cells, tmp_path):
     args = ["train", str(config), "--resume", str(last)] + sets(*TINY_MODEL, "schedule.steps=9")
     assert main(args) == 0
     assert torch.load(last, weights_only=True)["global_step"] == 18  # 9 steps x (D + G)
+    assert (run / "logs" / "version_0" / "metrics.csv").is_file() and (run / "logs" / "version_1" / "metrics.csv").is_file()
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
 
 
 def test_resume_from_a_foreign_file_is_a_clear_error(cells, tmp_path, capsys):

@@ -33,9 +33,11 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
 
+    # best.ckpt follows validation F1; last.ckpt is written when fit returns (below), because
+    # Lightning skips it when the final validation does not beat the best score.
     checkpoints = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor="val/f1", mode="max", save_last=True,
-        auto_insert_metric_name=False,
+        dirpath=out / "checkpoints", filename="best", monitor="val/f1", mode="max",
+        auto_insert_metric_name=False, enable_version_counter=False,
     )
     t = config.trainer
     trainer = pl.Trainer(
@@ -47,15 +49,17 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
         accelerator=t.accelerator,
         devices=t.devices,
         precision=t.precision,
-        logger=[CSVLogger(out, name="logs", version=""), TensorBoardLogger(out, name="tensorboard", version="")],
+        # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
+        logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
         callbacks=[checkpoints, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
         enable_progress_bar=progress,
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
-    best = checkpoints.best_model_path or checkpoints.last_model_path
-    return Path(best)
+    last = out / "checkpoints" / "last.ckpt"
+    trainer.save_checkpoint(last)
+    return Path(checkpoints.best_model_path or last)
 
 
 def _check_resume(path: Path, config: TrainConfig) -> None:
