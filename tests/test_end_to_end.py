@@ -126,3 +126,31 @@ def test_corrupt_checkpoint_is_a_clear_error(cells, tmp_path, capsys):
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     assert main(["infer", str(cells / "images"), "--model", str(bad), "--output", str(tmp_path / "o")]) == 2
     assert "broken.ckpt: cannot load checkpoint" in capsys.readouterr().err
+
+
+def test_l1_loss_falls_during_training(cells, tmp_path):
+    config = write_config(tmp_path, cells, tmp_path / "out")
+    args = ["train", str(config)] + sets(*TINY_MODEL, "schedule.steps=40", "trainer.val_every_steps=40",
+                                         "trainer.log_every_steps=1", "optimizer.lr=0.001")
+    assert main(args) == 0
+    import csv
+
+    rows = list(csv.DictReader(open(tmp_path / "out" / "logs" / "version_0" / "metrics.csv")))
+    l1 = [float(r["train/loss_l1"]) for r in rows if r.get("train/loss_l1")]
+    assert len(l1) >= 30
+    assert np.mean(l1[-5:]) < 0.7 * np.mean(l1[:5])
+
+
+def test_demo_writes_report_figure_and_metrics(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--output", str(out), "--steps", "2", "--n-train", "4"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training"]["steps"] == 2 and set(metrics["summary"]) == {"model", "baseline"}
+    assert "Otsu" in (out / "report.md").read_text() or "otsu" in (out / "report.md").read_text()
+    assert (out / "figure.png").is_file() and len(list((out / "predictions").glob("*.tif"))) == 24
+    # Running it again replaces the earlier demo; a foreign non-empty folder is refused.
+    assert main(["demo", "--output", str(out), "--steps", "2", "--n-train", "4"]) == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tif").write_bytes(b"x")
+    assert main(["demo", "--output", str(tmp_path / "mine")]) == 2
+    assert (tmp_path / "mine" / "thesis.tif").read_bytes() == b"x"
