@@ -29,6 +29,9 @@ class DataConfig(Section):
     patch_size: int = Field(256, ge=16, description="square training crops, pixels")
     batch_size: int = Field(4, ge=1)
     patches_per_image: int = Field(8, ge=1, description="random crops drawn from each image per epoch")
+    foreground_crops: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of crops centred on a random object pixel (small objects need it)"
+    )
     num_workers: int = Field(2, ge=0, description="data-loading processes")
 
     @model_validator(mode="after")

@@ -41,7 +41,8 @@ class PairedDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         data = self.config.data
-        dataset = PatchDataset(self.train_pairs, PairedAugmentation(self.config.augmentation, data.patch_size), data.patches_per_image)
+        augment = PairedAugmentation(self.config.augmentation, data.patch_size)
+        dataset = PatchDataset(self.train_pairs, augment, data.patches_per_image, data.patch_size, data.foreground_crops)
         return DataLoader(
             dataset, batch_size=data.batch_size, shuffle=True, drop_last=len(dataset) >= data.batch_size,
             num_workers=data.num_workers, persistent_workers=data.num_workers > 0,

@@ -1,0 +1,51 @@
+"""Patch sampling and paired augmentation."""
+
+import numpy as np
+
+from img2img.config.schema import AugmentationConfig
+from img2img.data.augmentation import PairedAugmentation
+from img2img.data.datasets import PatchDataset, WholeImageDataset
+from img2img.data.loading import TrainingPair
+
+
+def _pair(h=300, w=400):
+    labels = np.zeros((h, w), np.uint16)
+    labels[280:290, 380:392] = 1  # one small object in a corner
+    target = np.stack([labels > 0, labels > 0]).astype(np.float32) * 2 - 1
+    image = np.random.default_rng(0).normal(0, 1, (1, h, w)).astype(np.float32)
+    return TrainingPair("a", image, target, labels, "uint16")
+
+
+def test_foreground_crops_contain_the_object():
+    augment = PairedAugmentation(AugmentationConfig(), 64)
+    always = PatchDataset([_pair()], augment, patches_per_image=20, patch_size=64, foreground_crops=1.0)
+    assert all((always[i]["target"][0] > 0).any() for i in range(20))
+    never = PatchDataset([_pair()], augment, patches_per_image=40, patch_size=64, foreground_crops=0.0)
+    hits = sum(bool((never[i]["target"][0] > 0).any()) for i in range(40))
+    assert hits < 20  # uniform crops mostly miss a 10x12 px object in a 300x400 image
+
+
+def test_augmentation_keeps_alignment_and_does_not_clip():
+    config = AugmentationConfig(brightness_contrast=0, gamma=0, blur=0, noise=0)
+    x = np.arange(2 * 32 * 32, dtype=np.float32).reshape(2, 32, 32) / 500 - 1  # -1 .. ~3
+    xa, ya = PairedAugmentation(config, 32)(x, x.copy())
+    np.testing.assert_array_equal(xa, ya)  # same geometry on both
+    assert xa.min() == x.min() and xa.max() == x.max()
+
+    intense = AugmentationConfig(brightness_contrast=0.5, gamma=0.5, blur=1.0, noise=1.0)
+    xi, yi = PairedAugmentation(intense, 32)(x, x.copy())
+    assert xi.min() < 0 and xi.max() > 1  # values outside [0, 1] survive albumentations
+    assert not np.array_equal(xi, yi)  # intensity changes touch the input only
+    assert yi.shape == (2, 32, 32)
+
+
+def test_small_images_are_padded_to_the_patch():
+    pair = _pair(40, 50)
+    x, y = PairedAugmentation(AugmentationConfig(), 64)(pair.input, pair.target)
+    assert x.shape == (1, 64, 64) and y.shape == (2, 64, 64)
+
+
+def test_validation_images_are_cropped_and_padded():
+    item = WholeImageDataset([_pair(300, 700)], size_multiple=64, max_size=512)[0]
+    assert tuple(item["size"].tolist()) == (300, 512)
+    assert item["input"].shape[-2:] == (320, 512) and item["labels"].shape == (300, 512)
