@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable folder, disk full, a file where a folder should be
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -78,8 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
 def run_synth(args) -> int:
     from img2img.data.synthetic import write_synthetic_dataset
 
-    if args.size is not None and args.size < 32:
-        raise UserError(f"--size {args.size}: images need at least 32 pixels per side")
     paths = write_synthetic_dataset(args.kind, args.output, n=args.n, seed=args.seed, size=args.size)
     print(f"wrote {len(paths)} images to {args.output / 'images'} and masks to {args.output / 'masks'}")
     return 0
@@ -97,7 +98,7 @@ def run_train(args) -> int:
 
 
 def run_infer(args) -> int:
-    from img2img.inference.predictor import Predictor, output_path
+    from img2img.inference.predictor import Predictor, plan_outputs
     from img2img.io.images import IMAGE_SUFFIXES, list_images
 
     sources: list[Path] = []
@@ -112,12 +113,11 @@ def run_infer(args) -> int:
             raise UserError(f"{item}: no such file or folder")
     if not sources:
         raise UserError(f"{', '.join(map(str, args.inputs))}: no images matching '{args.pattern}'")
-    for source in sources:
-        output_path(source, args.output)  # refuse to overwrite inputs before any work is done
+    plan_outputs(sources, args.output, args.probabilities)  # refuse clashes before any work is done
     predictor = Predictor.from_checkpoint(args.model, device=args.device)
     written, failures = predictor.predict_files(sources, args.output, save_probabilities=args.probabilities)
     print(f"wrote {len(written)} result(s) to {args.output}")
-    for source, reason in failures.items():
+    for reason in failures.values():
         print(f"failed: {reason}", file=sys.stderr)
     if failures:
         print(f"{len(failures)} of {len(sources)} file(s) failed; the others were written", file=sys.stderr)
@@ -133,7 +133,10 @@ def run_evaluate(args) -> int:
     predictor = Predictor.from_checkpoint(args.model, device=args.device)
     evaluation = evaluate_segmentation(predictor, args.input, args.target, baseline=args.baseline, pattern=args.pattern)
     print_table(evaluation)
-    folder = args.output or args.model.resolve().parent.parent / "evaluation"
+    run_folder = args.model.resolve().parent
+    if run_folder.name == "checkpoints":  # runs/NAME/checkpoints/best.ckpt -> runs/NAME/evaluation
+        run_folder = run_folder.parent
+    folder = args.output or run_folder / "evaluation"
     report = write_report(evaluation, folder, title=f"Evaluation of {args.model.name}",
                           notes=[f"Model: `{args.model}`", f"Images: `{args.input}`, masks: `{args.target}`"])
     print(f"report: {report}")

@@ -59,7 +59,6 @@ def run_demo(output: str | Path = "demo_output", steps: int | None = None, n_tra
     steps = steps or DEFAULT_STEPS
     n_train = n_train or DEFAULT_TRAIN_IMAGES
     _prepare(output)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
 
     print(f"[1/4] synthesizing {n_train} training and {TEST_IMAGES} held-out nuclei images")
     write_synthetic_dataset("cells", output / "data/train", n=n_train, seed=0, size=256)

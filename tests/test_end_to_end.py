@@ -154,3 +154,18 @@ def test_demo_writes_report_figure_and_metrics(tmp_path):
     (tmp_path / "mine" / "thesis.tif").write_bytes(b"x")
     assert main(["demo", "--output", str(tmp_path / "mine")]) == 2
     assert (tmp_path / "mine" / "thesis.tif").read_bytes() == b"x"
+
+
+def test_training_into_an_earlier_run_is_refused(trained, cells, tmp_path, capsys):
+    config = write_config(tmp_path, cells, trained)
+    before = (trained / "checkpoints" / "best.ckpt").read_bytes()
+    assert main(["train", str(config)]) == 2
+    assert "holds checkpoints of an earlier run" in capsys.readouterr().err
+    assert (trained / "checkpoints" / "best.ckpt").read_bytes() == before
+
+
+def test_unusable_accelerator_is_a_clear_error(cells, tmp_path, capsys):
+    config = write_config(tmp_path, cells, tmp_path / "out")
+    assert main(["train", str(config), "--set", "trainer.accelerator=tpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "accelerator='tpu'" in err

@@ -76,9 +76,10 @@ def test_write_is_atomic_and_leaves_nothing_on_failure(tmp_path):
 
 
 def test_read_labels_accepts_integer_types_and_rejects_fractions(tmp_path):
-    tifffile.imwrite(tmp_path / "m.tif", np.array([[0, 1], [2, 70000]], np.int32))
-    labels = read_labels(tmp_path / "m.tif")
-    assert labels.dtype == np.int64 and labels.max() == 70000
+    tifffile.imwrite(tmp_path / "m.tif", np.array([[0, 1], [2, 30_000_000]], np.int32))
+    labels = read_labels(tmp_path / "m.tif")  # sparse ids are renumbered 1..N
+    assert labels.dtype == np.uint16
+    np.testing.assert_array_equal(labels, [[0, 1], [2, 3]])
     tifffile.imwrite(tmp_path / "f.tif", np.array([[0, 0.5], [1, 2]], np.float32))
     with pytest.raises(UserError, match="fractional"):
         read_labels(tmp_path / "f.tif")
@@ -91,3 +92,25 @@ def test_list_images_skips_hidden_temporaries(tmp_path):
     for name in ["b.tif", "a.png", ".a.tmp-1.tif", "notes.txt"]:
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in list_images(tmp_path)] == ["a.png", "b.tif"]
+
+
+def test_palette_and_rgb_png_masks(tmp_path):
+    from PIL import Image as PILImage
+
+    indices = np.zeros((8, 8), np.uint8)
+    indices[2:4, 2:4], indices[5:7, 5:7] = 1, 2
+    palette = PILImage.fromarray(indices, mode="P")
+    palette.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0] + [0] * 759)
+    palette.save(tmp_path / "p.png")
+    np.testing.assert_array_equal(read_labels(tmp_path / "p.png"), indices)
+    write_image(tmp_path / "rgb.png", np.repeat(indices[..., None], 3, axis=2))
+    np.testing.assert_array_equal(read_labels(tmp_path / "rgb.png"), indices)
+
+
+def test_nan_pixels_do_not_spread():
+    from img2img.io.normalization import Normalization
+
+    raw = np.random.default_rng(0).random((1, 20, 20)).astype(np.float32)
+    raw[0, 0, 0] = np.nan
+    x = Normalization().normalize(raw)
+    assert np.isfinite(x).all() and x[0, 0, 0] == -1.0

@@ -14,8 +14,9 @@ class PairedAugmentation:
     identically to both; brightness/contrast/gamma/blur/noise to the input alone.
 
     albumentations' intensity transforms expect float images in [0, 1] and clip to it; our
-    inputs are normalized to about [-1, 1] with tails beyond it, so each patch's own range is
-    mapped onto [0, 1] and back around them and no intensity is clipped.
+    inputs are normalized to about [-1, 1] with tails beyond it. Each patch's own range is
+    therefore mapped onto [0.25, 0.75] and back, leaving headroom for the configured changes,
+    so the tails keep their order instead of saturating.
     """
 
     def __init__(self, config: AugmentationConfig, patch_size: int):
@@ -47,8 +48,8 @@ class PairedAugmentation:
         if self.intensity is not None:
             lo, hi = float(image.min()), float(image.max())
             span = max(hi - lo, 1e-6)
-            unit = self.intensity(image=((image - lo) / span).astype(np.float32))["image"]
-            image = unit.reshape(image.shape) * span + lo
+            unit = self.intensity(image=(0.25 + 0.5 * (image - lo) / span).astype(np.float32))["image"]
+            image = (unit.reshape(image.shape) - 0.25) / 0.5 * span + lo
         return _chw(image), _chw(target)
 
 

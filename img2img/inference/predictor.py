@@ -6,6 +6,7 @@ padding and decoding happen the same way everywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,15 +51,26 @@ class Predictor:
         return from_planes(probabilities, plane_shape, plane_axes + "CYX")
 
     def _run(self, image: np.ndarray, axes: str | None) -> tuple[np.ndarray, tuple[int, ...], str]:
-        axes = axes or guess_axes(image.shape, self.in_channels)
-        planes, plane_axes = to_planes(np.asarray(image), axes)
+        image = np.asarray(image)
+        axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
+        self._check_pixel_type(image.dtype)
+        planes, plane_axes = to_planes(image, axes)
         if planes.shape[1] != self.in_channels:
             raise UserError(
                 f"image has {planes.shape[1]} channel(s) (axes '{axes}') but the model takes {self.in_channels}"
             )
-        plane_shape = tuple(np.asarray(image).shape[axes.index(a)] for a in plane_axes)
+        plane_shape = tuple(image.shape[axes.index(a)] for a in plane_axes)
         outputs = [self._run_plane(p) for p in planes]
         return np.stack(outputs), plane_shape, plane_axes
+
+    def _check_pixel_type(self, dtype: np.dtype) -> None:
+        """With `dtype` normalization the pixel type sets the scale, so it must match training."""
+        trained = self.model.hparams.get("input_dtype")
+        if self.config.normalization.mode == "dtype" and trained and np.dtype(dtype) != np.dtype(trained):
+            raise UserError(
+                f"pixel type {dtype} differs from the {trained} images this model was trained on "
+                f"(normalization mode 'dtype'); convert the images to {trained}"
+            )
 
     @torch.inference_mode()
     def _run_plane(self, plane: np.ndarray) -> np.ndarray:
@@ -86,29 +98,48 @@ class Predictor:
         sources = list(sources)
         output_dir = Path(output_dir)
         written, failures = [], {}
+        plan = plan_outputs(sources, output_dir, save_probabilities)
         for source in track(sources, description="predicting", disable=not progress):
-            destination = output_path(source, output_dir)
+            destination, prob_path = plan[source]
             try:
-                prob_path = destination.with_name(destination.stem + "_probabilities.tif") if save_probabilities else None
                 written.append(self.predict_file(source, destination, prob_path))
             except UserError as exc:
-                failures[source] = str(exc)
+                failures[source] = str(exc) if str(source) in str(exc) else f"{source}: {exc}"
         return written, failures
 
 
-def output_path(source: Path, output_dir: Path) -> Path:
-    """Same name as the input, as a TIFF (labels need 16 bits); never the input itself."""
-    destination = Path(output_dir) / (source.stem + ".tif")
-    if destination.resolve() == Path(source).resolve():
-        raise UserError(f"{source}: the output would overwrite this input; choose another --output folder")
-    return destination
+def plan_outputs(sources: list[Path], output_dir: Path, probabilities: bool) -> dict[Path, tuple[Path, Path | None]]:
+    """Output paths per input: `NAME.tif` (labels need 16 bits) and `NAME_probabilities.tif`.
+
+    Checked before any work starts: no output may be an input, and no two inputs (a.png and
+    a.tif, or the same name in two folders) may write the same file.
+    """
+    inputs = {Path(s).resolve() for s in sources}
+    plan: dict[Path, tuple[Path, Path | None]] = {}
+    claimed: dict[Path, Path] = {}
+    for source in sources:
+        destination = Path(output_dir) / (source.stem + ".tif")
+        prob = destination.with_name(destination.stem + "_probabilities.tif") if probabilities else None
+        for path in filter(None, (destination, prob)):
+            resolved = path.resolve()
+            if resolved in inputs:
+                raise UserError(f"{path}: this input would be overwritten by a result; choose another --output folder")
+            if resolved in claimed:
+                raise UserError(f"{source} and {claimed[resolved]} would both write {path}; rename one or run them separately")
+            claimed[resolved] = source
+        plan[source] = (destination, prob)
+    return plan
 
 
 def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {device}: no CUDA GPU is visible; use --device cpu")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise UserError(f"--device {device}: use auto, cpu, cuda or cuda:N")
+    if device.startswith("cuda"):
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise UserError(f"--device {device}: {torch.cuda.device_count()} CUDA GPU(s) visible; use --device cpu or another index")
     return device
 
 

@@ -39,6 +39,8 @@ def to_planes(array: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
     axes = canonical_axes(axes)
     if len(axes) != array.ndim:
         raise UserError(f"axes '{axes}' do not match an array with {array.ndim} dimensions")
+    if len(set(axes)) != len(axes):
+        raise UserError(f"axes '{axes}' name an axis twice; save the image with distinct axes (e.g. ZCYX)")
     for required in "YX":
         if required not in axes:
             raise UserError(f"axes '{axes}' have no {required} axis")

@@ -12,6 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import tifffile
+from PIL import Image as PILImage
+from skimage.segmentation import relabel_sequential
 
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
@@ -43,12 +45,20 @@ def read_image(path: str | Path) -> Image:
 
 
 def read_labels(path: str | Path) -> np.ndarray:
-    """Read a 2D instance label image (any integer type) as uint16 (or int64 if it needs more)."""
+    """Read a 2D instance label image (any integer type) with labels renumbered 1..N.
+
+    Palette PNGs (what many annotation tools save) are read as their indices, and a gray mask
+    stored as three equal RGB channels is accepted. Renumbering keeps memory proportional to
+    the number of objects even when ids are sparse (e.g. 30000000).
+    """
     path = Path(path)
-    image = read_image_raw(path)
-    data = np.squeeze(image.data)
+    data = _read_png_indices(path) if path.suffix.lower() == ".png" else read_image_raw(path).data
+    data = np.squeeze(data)
+    gray_as_rgb = path.suffix.lower() in OPENCV_SUFFIXES and data.ndim == 3 and data.shape[-1] in (3, 4)
+    if gray_as_rgb and np.all(data[..., :3] == data[..., :1]):
+        data = data[..., 0]
     if data.ndim != 2:
-        raise UserError(f"{path}: a mask must be one 2D label image, got shape {image.data.shape}")
+        raise UserError(f"{path}: a mask must be one 2D label image, got shape {data.shape}")
     if data.dtype.kind == "f":
         if not np.all(np.equal(np.mod(data, 1), 0)):
             raise UserError(f"{path}: mask has fractional values; save integer instance labels (0 = background)")
@@ -57,7 +67,21 @@ def read_labels(path: str | Path) -> np.ndarray:
         raise UserError(f"{path}: mask pixel type {data.dtype} is not an integer label type")
     if data.dtype.kind == "i" and data.min() < 0:
         raise UserError(f"{path}: mask has negative labels; use 0 for background and 1..N for objects")
-    return data.astype(np.uint16) if data.max() <= np.iinfo(np.uint16).max else data.astype(np.int64)
+    labels = relabel_sequential(data.astype(np.int64))[0]
+    if labels.max() > np.iinfo(np.uint16).max:
+        raise UserError(f"{path}: more than 65535 objects in one mask; split the image")
+    return labels.astype(np.uint16)
+
+
+def _read_png_indices(path: Path) -> np.ndarray:
+    """PNG via Pillow, which keeps palette indices where OpenCV would expand them to colours."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        with PILImage.open(path) as png:
+            return np.asarray(png)
+    except Exception as exc:
+        raise UserError(f"{path}: cannot read PNG ({_first_line(exc)}); is the file complete?") from None
 
 
 def read_image_raw(path: str | Path) -> Image:

@@ -54,13 +54,15 @@ class Normalization(BaseModel):
         flat = image.reshape(n_channels, -1)
         if flat.shape[1] > _MAX_SAMPLES:
             flat = flat[:, :: flat.shape[1] // _MAX_SAMPLES + 1]
-        lo, hi = np.percentile(flat, [self.low, self.high], axis=1)
-        return lo, hi
+        lo, hi = np.nanpercentile(flat, [self.low, self.high], axis=1) if flat.dtype.kind == "f" else np.percentile(flat, [self.low, self.high], axis=1)
+        return np.nan_to_num(lo), np.nan_to_num(hi, nan=1.0)
 
     def normalize(self, image: np.ndarray) -> np.ndarray:
-        """(C, H, W) raw pixels -> float32 roughly in [-1, 1]."""
+        """(C, H, W) raw pixels -> float32 roughly in [-1, 1]; NaN pixels (masked-out areas of
+        float images) become the low end instead of spreading through the network."""
         lo, hi = self.range_of(image)
-        return scale_to_unit(image, lo, hi)
+        x = scale_to_unit(image, lo, hi)
+        return np.nan_to_num(x, nan=-1.0, posinf=1.0, neginf=-1.0) if image.dtype.kind == "f" else x
 
 
 def scale_to_unit(image: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -15,6 +15,10 @@ from img2img.config.schema import TrainConfig
 from img2img.models.samples import write_sample_grid
 from img2img.models.schedules import lr_multiplier
 
+# Every optimisation step of our GANs updates two networks, and Lightning counts each
+# optimizer step in `global_step`: max_steps and step labels are scaled by this.
+OPTIMIZERS_PER_STEP = 2
+
 
 class GanModule(pl.LightningModule):
     """Base for GAN models. Hyperparameters (the whole validated config plus the data facts
@@ -65,5 +69,5 @@ class GanModule(pl.LightningModule):
     def write_samples(self) -> None:
         if self._samples and self.trainer.is_global_zero and not self.trainer.sanity_checking:
             folder = Path(self.config.output_dir) / "samples"
-            write_sample_grid(folder / f"step_{self.trainer.global_step // 2:06d}.png", self._samples)
+            write_sample_grid(folder / f"step_{self.trainer.global_step // OPTIMIZERS_PER_STEP:06d}.png", self._samples)
         self._samples = []

@@ -9,57 +9,75 @@ from pathlib import Path
 import pytorch_lightning as pl
 import yaml
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
 from img2img.config.schema import TrainConfig
 from img2img.data.datamodule import PairedDataModule
 from img2img.errors import UserError
+from img2img.io.atomic import atomic_path
 from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
+from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
 
-# Every optimisation step of a GAN updates two networks; Lightning counts each optimizer step.
-OPTIMIZERS_PER_STEP = 2
 
 
 def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> Path:
     """Train and return the path of the best checkpoint (by validation F1)."""
+    out = Path(config.output_dir)
     if resume is not None:
         _check_resume(Path(resume), config)
+    elif any((out / "checkpoints").glob("*.ckpt")):
+        raise UserError(
+            f"{out}: holds checkpoints of an earlier run; set another output_dir, or continue it with "
+            f"--resume {out / 'checkpoints' / 'last.ckpt'}"
+        )
     pl.seed_everything(config.seed, workers=True, verbose=False)
     _quiet_lightning()
-    out = Path(config.output_dir)
-    datamodule = PairedDataModule(config, size_multiple=2**config.generator_depth, progress=progress)
-    model = build_model(config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-
-    # best.ckpt follows validation F1; last.ckpt is written when fit returns (below), because
-    # Lightning skips it when the final validation does not beat the best score.
+    # best.ckpt follows validation F1; last.ckpt is refreshed at every validation (so an
+    # interrupted run can be resumed) and once more when training ends.
     checkpoints = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor="val/f1", mode="max",
+        dirpath=out / "checkpoints", filename="best", monitor="val/f1", mode="max", save_last=True,
         auto_insert_metric_name=False, enable_version_counter=False,
     )
-    t = config.trainer
-    trainer = pl.Trainer(
-        default_root_dir=out,
-        max_steps=config.schedule.steps * OPTIMIZERS_PER_STEP,
-        val_check_interval=min(t.val_every_steps, config.schedule.steps),
-        check_val_every_n_epoch=None,
-        log_every_n_steps=t.log_every_steps,
-        accelerator=t.accelerator,
-        devices=t.devices,
-        precision=t.precision,
-        # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
-        logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
-        callbacks=[checkpoints, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
+    trainer = _build_trainer(config, checkpoints, progress)
+    datamodule = PairedDataModule(config, size_multiple=2**config.generator_depth, progress=progress)
+    model = build_model(config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype)
+    with atomic_path(out / "config.yaml") as tmp:
+        tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
     last = out / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(last)
     return Path(checkpoints.best_model_path or last)
+
+
+def _build_trainer(config: TrainConfig, checkpoints: ModelCheckpoint, progress: bool) -> pl.Trainer:
+    """The Lightning Trainer; bad accelerator/device/precision settings become one-line errors."""
+    out = Path(config.output_dir)
+    t = config.trainer
+    try:
+        return pl.Trainer(
+            default_root_dir=out,
+            max_steps=config.schedule.steps * OPTIMIZERS_PER_STEP,
+            val_check_interval=min(t.val_every_steps, config.schedule.steps),
+            check_val_every_n_epoch=None,
+            log_every_n_steps=t.log_every_steps,
+            accelerator=t.accelerator,
+            devices=t.devices,
+            precision=t.precision,
+            # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
+            logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
+            callbacks=[checkpoints, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+        )
+    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"trainer settings (accelerator={t.accelerator!r}, devices={t.devices!r}, precision={t.precision!r}) "
+            f"do not work on this machine: {reason}"
+        ) from None
 
 
 def _check_resume(path: Path, config: TrainConfig) -> None:

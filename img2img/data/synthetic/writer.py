@@ -2,24 +2,22 @@
 
 Image i is drawn from `np.random.default_rng([seed, i])`, so any single image can be
 reproduced on its own and a larger `n` keeps the earlier images unchanged. Each file
-is written under a temporary name and renamed into place, so an interrupted run never
-leaves a truncated image that looks complete.
+is written atomically (`img2img.io.write_image`), so an interrupted run never leaves a
+truncated image that looks complete.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import cv2
 import numpy as np
-import tifffile
 
 from img2img.data.synthetic.cells import render_cells
 from img2img.data.synthetic.common import SMALLEST_SIDE
 from img2img.data.synthetic.fins import render_fins
 from img2img.errors import UserError
+from img2img.io.images import write_image
 
 GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": render_cells, "fins": render_fins}
 IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png"}
@@ -60,11 +58,10 @@ def write_synthetic_dataset(
         image, labels = render(np.random.default_rng([seed, i]), shape)
         stem = f"{kind}_{i:04d}"
         image_path = images_dir / f"{stem}{IMAGE_SUFFIX[kind]}"
-        if image_path.suffix == ".png":
-            _write_png(image_path, image)
-        else:
-            _write_tiff(image_path, image)
-        _write_tiff(masks_dir / f"{stem}.tif", labels)
+        # Mask first: an interrupted run leaves at most a mask without its image, which
+        # pairing reports by name, never an image that looks unlabelled.
+        write_image(masks_dir / f"{stem}.tif", labels)
+        write_image(image_path, image, axes="YXC" if image.ndim == 3 else "YX")
         written.append(image_path)
     return written
 
@@ -75,26 +72,3 @@ def _maybe_track(items: Iterable[int], description: str, progress: bool) -> Iter
     from rich.progress import track
 
     return track(items, description=description)
-
-
-def _write_tiff(path: Path, array: np.ndarray) -> None:
-    _atomic_write(path, lambda handle: tifffile.imwrite(handle, array, compression="zlib"))
-
-
-def _write_png(path: Path, rgb: np.ndarray) -> None:
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))  # OpenCV wants BGR
-    if not ok:
-        raise RuntimeError(f"OpenCV could not encode {path.name} as PNG")
-    _atomic_write(path, lambda handle: handle.write(encoded.tobytes()))
-
-
-def _atomic_write(path: Path, write: Callable[[object], object]) -> None:
-    """Write through `write(handle)` to a hidden temporary file beside `path`, then rename it into place."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(temporary, "wb") as handle:
-            write(handle)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
