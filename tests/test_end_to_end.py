@@ -117,7 +117,7 @@ def test_infer_refuses_to_overwrite_inputs(trained, cells, tmp_path, capsys):
     shutil.copytree(cells / "images", folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert main(["infer", str(folder), "--model", str(trained / "checkpoints/best.ckpt"), "--output", str(folder)]) == 2
-    assert "would overwrite this input" in capsys.readouterr().err
+    assert "this input would be overwritten" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 

@@ -72,7 +72,7 @@ def _build_trainer(config: TrainConfig, checkpoints: ModelCheckpoint, progress: 
             enable_model_summary=False,
             num_sanity_val_steps=0,
         )
-    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+    except (MisconfigurationException, ValueError, RuntimeError, ImportError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
             f"trainer settings (accelerator={t.accelerator!r}, devices={t.devices!r}, precision={t.precision!r}) "
