@@ -39,3 +39,15 @@ def test_adversarial_losses():
     assert adversarial_loss(logits, True).item() < 1e-3
     assert adversarial_loss(logits, False).item() > 5
     assert adversarial_loss(torch.ones(3), True, "lsgan").item() == 0
+
+
+def test_weighted_l1_counts_objects_more():
+    from img2img.nets import weighted_l1
+
+    target = -torch.ones(1, 2, 10, 10)
+    target[:, :, 0, :2] = 1  # 2 object pixels out of 100
+    empty = -torch.ones_like(target)
+    plain, weighted = weighted_l1(empty, target, 1.0), weighted_l1(empty, target, 20.0)
+    assert torch.isclose(plain, torch.tensor(2 * 2 * 2 / 200.0))
+    assert weighted > 5 * plain  # predicting "no objects" is no longer cheap
+    assert weighted_l1(target, target, 20.0) == 0

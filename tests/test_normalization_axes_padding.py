@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from img2img.io.axes import from_planes, guess_axes, to_planes
 from img2img.io.normalization import Normalization, cast_clipped, unscale_from_unit
-from img2img.inference.padding import crop_to, pad_to_multiple
+from img2img.nets.padding import crop_to, pad_to_multiple
 
 
 @pytest.mark.parametrize("dtype,top", [("uint8", 255), ("uint16", 65535), ("float32", 1.0)])

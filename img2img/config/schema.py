@@ -73,6 +73,10 @@ class Pix2PixConfig(Section):
     l1_weight: float = Field(100.0, ge=0.0, description="lambda of the L1 term (paper: 100)")
     gan_weight: float = Field(1.0, ge=0.0, description="weight of the adversarial term; 0 trains a plain U-Net")
     gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+    foreground_weight: float = Field(
+        1.0, ge=1.0, le=100.0,
+        description="segmentation: L1 weight of object pixels; raise it when objects cover a few percent of the image",
+    )
 
 
 ModelConfig = Annotated[Union[Pix2PixConfig], Field(discriminator="name")]

@@ -9,7 +9,7 @@ from torch.utils.data import Dataset
 
 from img2img.data.augmentation import PairedAugmentation
 from img2img.data.loading import TrainingPair
-from img2img.inference.padding import pad_to_multiple
+from img2img.nets.padding import pad_to_multiple
 
 
 class PatchDataset(Dataset):

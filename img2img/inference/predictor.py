@@ -15,7 +15,7 @@ import torch
 from rich.progress import track
 
 from img2img.errors import UserError
-from img2img.inference.padding import crop_to, pad_to_multiple
+from img2img.nets.padding import crop_to, pad_to_multiple
 from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
 from img2img.io.images import read_image, write_image
 from img2img.models.checkpoint import load_model

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
-from img2img.inference.padding import crop_to
+from img2img.nets.padding import crop_to
 from img2img.models.gan_base import GanModule
-from img2img.nets import PatchDiscriminator, UNetGenerator, adversarial_loss
+from img2img.nets import PatchDiscriminator, UNetGenerator, adversarial_loss, weighted_l1
 from img2img.segmentation.encoding import target_to_labels
 
 
@@ -56,7 +56,7 @@ class Pix2Pix(GanModule):
         # Generator: fool the (frozen) discriminator and stay close to the target.
         self.set_requires_grad(self.discriminator, False)
         loss_gan = adversarial_loss(self.discriminator(torch.cat([x, fake], 1)), True, cfg.gan_mode)
-        loss_l1 = F.l1_loss(fake, y)
+        loss_l1 = weighted_l1(fake, y, cfg.foreground_weight)
         loss_g = cfg.gan_weight * loss_gan + cfg.l1_weight * loss_l1
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(loss_g)

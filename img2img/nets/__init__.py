@@ -1,7 +1,7 @@
 """Generators, discriminators and losses shared by every model."""
 
-from img2img.nets.losses import adversarial_loss
+from img2img.nets.losses import adversarial_loss, weighted_l1
 from img2img.nets.patchgan import PatchDiscriminator, receptive_field
 from img2img.nets.unet import UNetGenerator
 
-__all__ = ["UNetGenerator", "PatchDiscriminator", "receptive_field", "adversarial_loss"]
+__all__ = ["UNetGenerator", "PatchDiscriminator", "receptive_field", "adversarial_loss", "weighted_l1"]
