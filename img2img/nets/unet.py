@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 
 from img2img.nets.layers import NormName, init_weights, norm_layer, uses_bias
+from img2img.nets.receptive import Layer, receptive_field, up_layers
 
 
 class UNetGenerator(nn.Module):
@@ -31,6 +32,7 @@ class UNetGenerator(nn.Module):
         if depth < 2:
             raise ValueError("U-Net depth must be at least 2")
         self.depth = depth
+        self.upsample = upsample
         width = [base_channels * min(2**i, 8) for i in range(depth)]
         bias = uses_bias(norm)
 
@@ -61,6 +63,13 @@ class UNetGenerator(nn.Module):
     def size_multiple(self) -> int:
         """Input height and width must be multiples of this (the predictor pads to it)."""
         return 2**self.depth
+
+    @property
+    def receptive_field(self) -> int:
+        """Theoretical input pixels (per side) one output pixel can see, along the deepest path:
+        `depth` 4x4 stride-2 convs down, `depth` up layers; norms aside."""
+        down: list[Layer] = [("conv", 4, 2, 1)] * self.depth
+        return receptive_field(down + up_layers(self.upsample, 4, 1) * self.depth)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m = self.size_multiple
