@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from img2img.config.schema import MODEL_CONFIGS, TrainConfig
+from img2img.config.schema import GENERATOR_CONFIGS, MODEL_CONFIGS, TrainConfig
 from img2img.errors import UserError
 
 
@@ -35,8 +35,10 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> TrainConfig:
         return TrainConfig.model_validate(raw)
     except ValidationError as exc:
         model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
-        model_class = MODEL_CONFIGS.get(model.get("name", "pix2pix"))
-        problems = [_describe(e, model_class) for e in exc.errors()]
+        generator = model.get("generator") if isinstance(model.get("generator"), dict) else {}
+        classes = {"model": MODEL_CONFIGS.get(model.get("name", "pix2pix")),
+                   "generator": GENERATOR_CONFIGS.get(generator.get("kind", "unet"))}
+        problems = [_describe(e, classes) for e in exc.errors()]
         raise UserError(f"{source}: " + "; ".join(problems)) from None
 
 
@@ -55,27 +57,35 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     node[parts[-1]] = yaml.safe_load(value)
 
 
-def _describe(error: dict[str, Any], model_class: type[BaseModel] | None) -> str:
-    # pydantic puts the union tag into the location (model.pix2pix.l1_weight); users never write it
-    loc = [str(p) for p in error["loc"] if p not in MODEL_CONFIGS]
+def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None]) -> str:
+    loc = _without_tags(error["loc"])
     key = ".".join(loc) or "(top level)"
     if error["type"] == "extra_forbidden":
-        hint = _suggest(loc, model_class)
+        hint = _suggest(loc, classes)
         return f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
     if error["type"] == "missing":
         return f"missing required key '{key}'"
     if error["type"] == "union_tag_invalid":
+        if loc[-1:] == ["generator"]:
+            return f"'{key}.kind': unknown generator {error['input'].get('kind')!r}; choose from {sorted(GENERATOR_CONFIGS)}"
         return f"'{key}.name': unknown model {error['input'].get('name')!r}; choose from {sorted(MODEL_CONFIGS)}"
     message = error["msg"].removeprefix("Value error, ")
     return message if key == "(top level)" else f"'{key}': {message}"
 
 
-def _suggest(loc: list[str], model_class: type[BaseModel] | None) -> str | None:
+def _without_tags(loc: tuple) -> list[str]:
+    """pydantic puts union tags into the location (model.pix2pix.generator.unet.depth); users never write them."""
+    parts = [str(p) for p in loc]
+    tags = {"model": MODEL_CONFIGS, "generator": GENERATOR_CONFIGS}
+    return [p for i, p in enumerate(parts) if not (i and parts[i - 1] in tags and p in tags[parts[i - 1]])]
+
+
+def _suggest(loc: list[str], classes: dict[str, type[BaseModel] | None]) -> str | None:
     """The closest valid key in the same section, for typos."""
     section: type[BaseModel] | None = TrainConfig
     for part in loc[:-1]:
-        if section is TrainConfig and part == "model":
-            section = model_class
+        if part in classes and section is not None and section is (TrainConfig if part == "model" else classes["model"]):
+            section = classes[part]
             continue
         field = section.model_fields.get(part) if section else None
         annotation = getattr(field, "annotation", None)

@@ -52,12 +52,31 @@ class AugmentationConfig(Section):
     noise: float = Field(0.1, ge=0.0, le=1.0, description="probability of extra Gaussian noise on the input")
 
 
-class GeneratorConfig(Section):
+class UNetConfig(Section):
+    """The Pix2Pix reference generator: skip connections keep fine detail of the input."""
+
+    kind: Literal["unet"] = "unet"
     depth: int | None = Field(None, ge=2, le=10, description="down-samplings; default: patch reaches 1x1, at most 8")
     base_channels: int = Field(64, ge=4)
     norm: Literal["batch", "instance", "none"] = "batch"
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
     upsample: Literal["transpose", "bilinear"] = "transpose"
+
+
+class ResNetConfig(Section):
+    """The CycleGAN reference generator: two down-samplings, residual blocks, two up-samplings."""
+
+    kind: Literal["resnet"] = "resnet"
+    n_blocks: int = Field(9, ge=1, le=32, description="residual blocks (reference: 9 at 256 px, 6 at 128 px)")
+    base_channels: int = Field(64, ge=4)
+    norm: Literal["batch", "instance", "none"] = "instance"
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="inside each residual block")
+    upsample: Literal["transpose", "bilinear"] = "transpose"
+
+
+GeneratorConfig = Annotated[Union[UNetConfig, ResNetConfig], Field(discriminator="kind")]
+GENERATOR_CONFIGS: dict[str, type[Section]] = {"unet": UNetConfig, "resnet": ResNetConfig}
+RESNET_SIZE_MULTIPLE = 4  # two stride-2 convolutions
 
 
 class DiscriminatorConfig(Section):
@@ -68,7 +87,7 @@ class DiscriminatorConfig(Section):
 
 class Pix2PixConfig(Section):
     name: Literal["pix2pix"] = "pix2pix"
-    generator: GeneratorConfig = GeneratorConfig()
+    generator: GeneratorConfig = UNetConfig()
     discriminator: DiscriminatorConfig = DiscriminatorConfig()
     l1_weight: float = Field(100.0, ge=0.0, description="lambda of the L1 term (paper: 100)")
     gan_weight: float = Field(1.0, ge=0.0, description="weight of the adversarial term; 0 trains a plain U-Net")
@@ -77,6 +96,14 @@ class Pix2PixConfig(Section):
         1.0, ge=1.0, le=100.0,
         description="segmentation: L1 weight of object pixels; raise it when objects cover a few percent of the image",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_generator_kind(cls, raw):
+        """Configs and checkpoints from before `kind` existed mean the U-Net."""
+        if isinstance(raw, dict) and isinstance(raw.get("generator"), dict) and "kind" not in raw["generator"]:
+            raw = {**raw, "generator": {"kind": "unet", **raw["generator"]}}
+        return raw
 
 
 ModelConfig = Annotated[Union[Pix2PixConfig], Field(discriminator="name")]
@@ -107,12 +134,16 @@ class TrainerConfig(Section):
 
 
 class TrainConfig(Section):
-    task: Literal["segmentation"] = Field(
-        "segmentation", description="segmentation: targets are instance label masks"
+    task: Literal["segmentation", "translation"] = Field(
+        "segmentation",
+        description="segmentation: targets are instance label masks; translation: targets are images (denoising, staining)",
     )
     model: ModelConfig = Pix2PixConfig()
     data: DataConfig
     normalization: Normalization = Normalization()
+    target_normalization: Normalization | None = Field(
+        None, description="translation: how target images map to [-1, 1]; default: as `normalization`"
+    )
     augmentation: AugmentationConfig = AugmentationConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     schedule: ScheduleConfig = ScheduleConfig()
@@ -129,17 +160,41 @@ class TrainConfig(Section):
 
     @model_validator(mode="after")
     def _patch_fits_generator(self) -> "TrainConfig":
-        depth = self.generator_depth
-        if self.data.patch_size % 2**depth:
-            raise ValueError(
-                f"data.patch_size {self.data.patch_size} must be a multiple of {2**depth} "
-                f"(2^model.generator.depth)"
-            )
+        multiple = self.generator_size_multiple
+        if self.data.patch_size % multiple:
+            why = "2^model.generator.depth" if self.model.generator.kind == "unet" else "the resnet generator down-samples twice"
+            raise ValueError(f"data.patch_size {self.data.patch_size} must be a multiple of {multiple} ({why})")
+        return self
+
+    @model_validator(mode="after")
+    def _options_fit_task(self) -> "TrainConfig":
+        if self.task == "translation" and self.model.foreground_weight != 1.0:
+            raise ValueError("model.foreground_weight weights object pixels of segmentation masks; remove it for task translation")
+        if self.task == "segmentation" and self.target_normalization is not None:
+            raise ValueError("target_normalization is for task translation; segmentation targets are label masks")
         return self
 
     @property
     def generator_depth(self) -> int:
-        """Explicit depth, or the reference rule: down-sample until the patch is 1x1, at most 8 times."""
-        if self.model.generator.depth is not None:
-            return self.model.generator.depth
+        """U-Net: explicit depth, or the reference rule: down-sample until the patch is 1x1, at most 8 times."""
+        generator = self.model.generator
+        if generator.kind != "unet":
+            raise ValueError(f"generator_depth is a U-Net setting; this config uses the {generator.kind} generator")
+        if generator.depth is not None:
+            return generator.depth
         return max(2, min(8, self.data.patch_size.bit_length() - 1))
+
+    @property
+    def generator_size_multiple(self) -> int:
+        """Input sides must be multiples of this; the data module and predictor pad to it."""
+        return 2**self.generator_depth if self.model.generator.kind == "unet" else RESNET_SIZE_MULTIPLE
+
+    @property
+    def target_norm(self) -> Normalization:
+        """The normalization of translation targets (the input's unless set)."""
+        return self.target_normalization or self.normalization
+
+    @property
+    def best_metric(self) -> str:
+        """The validation metric (higher is better) that picks best.ckpt."""
+        return "val/psnr" if self.task == "translation" else "val/f1"

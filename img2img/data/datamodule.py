@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from img2img.config.schema import TrainConfig
 from img2img.data.augmentation import PairedAugmentation
 from img2img.data.datasets import PatchDataset, WholeImageDataset
-from img2img.data.loading import TrainingPair, check_consistent, load_segmentation_pair
+from img2img.data.loading import TrainingPair, check_consistent, check_targets, load_pair
 from img2img.data.pairing import pair_files
 from img2img.errors import UserError
 
@@ -32,12 +32,13 @@ class PairedDataModule(pl.LightningDataModule):
         self.in_channels, self.input_dtype = check_consistent(
             self.train_pairs + self.val_pairs, [f for f, _ in self.train_files + self.val_files]
         )
-        self.out_channels = self.train_pairs[0].target.shape[0]
+        self.out_channels, self.target_dtype = check_targets(
+            self.train_pairs + self.val_pairs, [t for _, t in self.train_files + self.val_files]
+        )
 
     def _load(self, files, what: str, progress: bool) -> list[TrainingPair]:
-        norm = self.config.normalization
         items = track(files, description=f"loading {what} pairs", transient=True) if progress else files
-        return [load_segmentation_pair(x, y, norm) for x, y in items]
+        return [load_pair(x, y, self.config) for x, y in items]
 
     def train_dataloader(self) -> DataLoader:
         data = self.config.data

@@ -17,7 +17,7 @@ class PatchDataset(Dataset):
 
     A share `foreground_crops` of them is centred on a random object pixel: where objects cover
     a few percent of the image (dolphins at sea), uniform crops teach the generator that
-    "all background" is a good answer.
+    "all background" is a good answer. Translation pairs have no objects: all crops are uniform.
     """
 
     def __init__(self, pairs: list[TrainingPair], augment: PairedAugmentation, patches_per_image: int,
@@ -27,7 +27,7 @@ class PatchDataset(Dataset):
         self.patches_per_image = patches_per_image
         self.patch_size = patch_size
         self.foreground_crops = foreground_crops
-        self.object_pixels = [_sample_object_pixels(p.labels) for p in pairs]
+        self.object_pixels = [_sample_object_pixels(p.labels) for p in pairs]  # empty without labels
 
     def __len__(self) -> int:
         return len(self.pairs) * self.patches_per_image
@@ -45,7 +45,7 @@ class PatchDataset(Dataset):
 
 class WholeImageDataset(Dataset):
     """Validation images, centre-cropped to at most `max_size` (to bound CPU time) and
-    mirror-padded to the generator's size multiple; `labels` keeps the true instances."""
+    mirror-padded to the generator's size multiple; `labels` keeps the true instances (segmentation)."""
 
     def __init__(self, pairs: list[TrainingPair], size_multiple: int, max_size: int = 512):
         self.pairs = pairs
@@ -60,16 +60,20 @@ class WholeImageDataset(Dataset):
         crop = _centre_crop(pair.input.shape[1:], self.max_size)
         x, size = pad_to_multiple(pair.input[(slice(None), *crop)], self.size_multiple)
         y, _ = pad_to_multiple(pair.target[(slice(None), *crop)], self.size_multiple)
-        return {
+        item = {
             "input": torch.from_numpy(np.ascontiguousarray(x)),
             "target": torch.from_numpy(np.ascontiguousarray(y)),
-            "labels": torch.from_numpy(pair.labels[crop].astype(np.int64)),
             "size": torch.tensor(size),
         }
+        if pair.labels is not None:
+            item["labels"] = torch.from_numpy(pair.labels[crop].astype(np.int64))
+        return item
 
 
-def _sample_object_pixels(labels: np.ndarray, at_most: int = 4096) -> np.ndarray:
+def _sample_object_pixels(labels: np.ndarray | None, at_most: int = 4096) -> np.ndarray:
     """Up to `at_most` (row, col) coordinates of object pixels, enough to pick crop centres from."""
+    if labels is None:
+        return np.empty((0, 2), dtype=np.int64)
     points = np.argwhere(labels > 0)
     if len(points) > at_most:
         points = points[np.random.default_rng(0).choice(len(points), at_most, replace=False)]

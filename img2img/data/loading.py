@@ -1,5 +1,5 @@
 """Turning a file pair into network-ready arrays: (C, H, W) float inputs in about [-1, 1]
-and the target encoding in [-1, 1]."""
+and targets in [-1, 1]: the segmentation encoding of a label mask, or a normalized image."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from img2img.config.schema import TrainConfig
 from img2img.errors import UserError
 from img2img.io.axes import to_planes
 from img2img.io.images import read_image, read_labels
@@ -20,8 +21,9 @@ class TrainingPair:
     name: str
     input: np.ndarray  # (C, H, W) float32, normalized
     target: np.ndarray  # (C_out, H, W) float32 in [-1, 1]
-    labels: np.ndarray  # (H, W) instance labels, for validation metrics
+    labels: np.ndarray | None  # (H, W) instance labels for segmentation metrics; None for translation
     input_dtype: str
+    target_dtype: str | None = None  # translation: the target image's pixel type
 
 
 def read_input_2d(path: Path) -> tuple[np.ndarray, str]:
@@ -46,6 +48,40 @@ def load_segmentation_pair(input_path: Path, target_path: Path, normalization: N
         )
     target = labels_to_target(labels) * 2.0 - 1.0
     return TrainingPair(input_path.stem, normalization.normalize(raw), target.astype(np.float32), labels, dtype)
+
+
+def load_translation_pair(
+    input_path: Path, target_path: Path, normalization: Normalization, target_normalization: Normalization
+) -> TrainingPair:
+    """An image -> image pair. The target is clipped to [-1, 1]: a tanh output cannot go beyond,
+    and L1 towards unreachable values would only bias the rest of the image."""
+    raw, dtype = read_input_2d(input_path)
+    target_raw, target_dtype = read_input_2d(target_path)
+    if target_raw.shape[1:] != raw.shape[1:]:
+        raise UserError(
+            f"{target_path}: target is {target_raw.shape[1]}x{target_raw.shape[2]} but its input {input_path.name} is "
+            f"{raw.shape[1]}x{raw.shape[2]}; targets must match their inputs pixel for pixel"
+        )
+    target = np.clip(target_normalization.normalize(target_raw), -1.0, 1.0)
+    return TrainingPair(input_path.stem, normalization.normalize(raw), target, None, dtype, target_dtype)
+
+
+def load_pair(input_path: Path, target_path: Path, config: TrainConfig) -> TrainingPair:
+    """The loader the task asks for."""
+    if config.task == "translation":
+        return load_translation_pair(input_path, target_path, config.normalization, config.target_norm)
+    return load_segmentation_pair(input_path, target_path, config.normalization)
+
+
+def check_targets(pairs: list[TrainingPair], paths: list[Path]) -> tuple[int, str | None]:
+    """All targets must share a channel count (to batch them) and pixel type; return them."""
+    channels, dtype = pairs[0].target.shape[0], pairs[0].target_dtype
+    for pair, path in zip(pairs, paths):
+        if pair.target.shape[0] != channels:
+            raise UserError(f"{path}: has {pair.target.shape[0]} channels but {paths[0].name} has {channels}; all targets need the same")
+        if pair.target_dtype != dtype:
+            raise UserError(f"{path}: pixel type {pair.target_dtype} differs from {paths[0].name} ({dtype}); convert the folder to one type")
+    return channels, dtype
 
 
 def check_consistent(pairs: list[TrainingPair], paths: list[Path]) -> tuple[int, str]:

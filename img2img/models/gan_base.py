@@ -24,7 +24,10 @@ class GanModule(pl.LightningModule):
     """Base for GAN models. Hyperparameters (the whole validated config plus the data facts
     found at training time) are saved in every checkpoint, so inference needs nothing else."""
 
-    def __init__(self, config: dict, in_channels: int, out_channels: int, input_dtype: str):
+    def __init__(self, config: dict, in_channels: int, out_channels: int, input_dtype: str,
+                 target_dtype: str | None = None):
+        # target_dtype: pixel type of translation targets (None for segmentation and for
+        # checkpoints written before it existed), so outputs can be cast back to it.
         super().__init__()
         self.save_hyperparameters()
         self.hparams["img2img_version"] = __version__

@@ -18,7 +18,10 @@ def model_class(name: str) -> type[GanModule]:
         raise UserError(f"unknown model '{name}'; choose from {sorted(MODELS)}") from None
 
 
-def build_model(config: TrainConfig, in_channels: int, out_channels: int, input_dtype: str) -> GanModule:
+def build_model(
+    config: TrainConfig, in_channels: int, out_channels: int, input_dtype: str, target_dtype: str | None = None
+) -> GanModule:
     return model_class(config.model.name)(
-        config=config.model_dump(mode="json"), in_channels=in_channels, out_channels=out_channels, input_dtype=input_dtype
+        config=config.model_dump(mode="json"), in_channels=in_channels, out_channels=out_channels,
+        input_dtype=input_dtype, target_dtype=target_dtype,
     )

@@ -23,7 +23,7 @@ from img2img.models.registry import build_model
 
 
 def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> Path:
-    """Train and return the path of the best checkpoint (by validation F1)."""
+    """Train and return the path of the best checkpoint (by `config.best_metric`)."""
     out = Path(config.output_dir)
     if resume is not None:
         _check_resume(Path(resume), config)
@@ -34,15 +34,17 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
         )
     pl.seed_everything(config.seed, workers=True, verbose=False)
     _quiet_lightning()
-    # best.ckpt follows validation F1; last.ckpt is refreshed at every validation (so an
-    # interrupted run can be resumed) and once more when training ends.
+    # best.ckpt follows validation F1 (segmentation) or PSNR (translation); last.ckpt is
+    # refreshed at every validation (so an interrupted run can be resumed) and once more at the end.
     checkpoints = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor="val/f1", mode="max", save_last=True,
+        dirpath=out / "checkpoints", filename="best", monitor=config.best_metric, mode="max", save_last=True,
         auto_insert_metric_name=False, enable_version_counter=False,
     )
     trainer = _build_trainer(config, checkpoints, progress)
-    datamodule = PairedDataModule(config, size_multiple=2**config.generator_depth, progress=progress)
-    model = build_model(config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype)
+    datamodule = PairedDataModule(config, size_multiple=config.generator_size_multiple, progress=progress)
+    model = build_model(
+        config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype
+    )
     with atomic_path(out / "config.yaml") as tmp:
         tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
