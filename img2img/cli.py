@@ -36,8 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"img2img {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/)")
-    p.add_argument("kind", choices=["cells", "fins"], help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins")
+    p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
+    p.add_argument("kind", choices=["cells", "fins", "denoise"],
+                   help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
+                        "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit")
     p.add_argument("--output", required=True, type=Path, help="folder to create")
     p.add_argument("--n", type=int, default=200, help="number of images (default 200)")
     p.add_argument("--size", type=int, default=None, help="square size in pixels (default: random 256-1024 per side)")
@@ -63,9 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score a model and a classical baseline against ground truth")
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--input", required=True, type=Path, help="folder of images")
-    p.add_argument("--target", required=True, type=Path, help="folder of true instance masks (same names)")
+    p.add_argument("--target", required=True, type=Path, help="folder of true instance masks, or target images (same names)")
     p.add_argument("--output", type=Path, help="folder for metrics.json, report.md, figure.png (default: next to the checkpoint)")
-    p.add_argument("--baseline", help="otsu_watershed or color_kmeans (default: by channel count)")
+    p.add_argument("--baseline", help="segmentation: otsu_watershed or color_kmeans (default: by channel count); "
+                                      "translation: gaussian or nl_means (default: both)")
     p.add_argument("--pattern", default="*")
     p.add_argument("--device", default="auto")
     p.set_defaults(run=run_evaluate)
@@ -79,10 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_synth(args) -> int:
-    from img2img.data.synthetic import write_synthetic_dataset
+    from img2img.data.synthetic import TARGET_FOLDER, write_synthetic_dataset
 
     paths = write_synthetic_dataset(args.kind, args.output, n=args.n, seed=args.seed, size=args.size)
-    print(f"wrote {len(paths)} images to {args.output / 'images'} and masks to {args.output / 'masks'}")
+    targets = TARGET_FOLDER[args.kind]
+    print(f"wrote {len(paths)} images to {args.output / 'images'} and {targets} to {args.output / targets}")
     return 0
 
 
@@ -126,19 +130,23 @@ def run_infer(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from img2img.evaluation.evaluate import evaluate_segmentation
-    from img2img.evaluation.report import print_table, write_report
     from img2img.inference.predictor import Predictor
 
     predictor = Predictor.from_checkpoint(args.model, device=args.device)
-    evaluation = evaluate_segmentation(predictor, args.input, args.target, baseline=args.baseline, pattern=args.pattern)
+    if predictor.task == "translation":
+        from img2img.evaluation.translation import evaluate_translation as evaluate
+        from img2img.evaluation.translation_report import print_table, write_report
+    else:
+        from img2img.evaluation.evaluate import evaluate_segmentation as evaluate
+        from img2img.evaluation.report import print_table, write_report
+    evaluation = evaluate(predictor, args.input, args.target, baseline=args.baseline, pattern=args.pattern)
     print_table(evaluation)
     run_folder = args.model.resolve().parent
     if run_folder.name == "checkpoints":  # runs/NAME/checkpoints/best.ckpt -> runs/NAME/evaluation
         run_folder = run_folder.parent
     folder = args.output or run_folder / "evaluation"
     report = write_report(evaluation, folder, title=f"Evaluation of {args.model.name}",
-                          notes=[f"Model: `{args.model}`", f"Images: `{args.input}`, masks: `{args.target}`"])
+                          notes=[f"Model: `{args.model}`", f"Images: `{args.input}`, targets: `{args.target}`"])
     print(f"report: {report}")
     return 0
 

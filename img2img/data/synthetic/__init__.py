@@ -1,11 +1,13 @@
 """Synthetic images with instance labels: the project's stand-in for real data in tests and demos.
 
 `render_cells` draws fluorescence nuclei (uint16), `render_fins` sea photographs with
-dolphin fins (RGB uint8); `write_synthetic_dataset` writes either to images/ + masks/.
+dolphin fins (RGB uint8), `render_denoising` noisy/clean low-light nuclei pairs;
+`write_synthetic_dataset` writes them to images/ + masks/ (denoise: images/ + targets/).
 """
 
 from img2img.data.synthetic.cells import render_cells
+from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.fins import render_fins
-from img2img.data.synthetic.writer import GENERATORS, write_synthetic_dataset
+from img2img.data.synthetic.writer import GENERATORS, TARGET_FOLDER, write_synthetic_dataset
 
-__all__ = ["GENERATORS", "render_cells", "render_fins", "write_synthetic_dataset"]
+__all__ = ["GENERATORS", "TARGET_FOLDER", "render_cells", "render_denoising", "render_fins", "write_synthetic_dataset"]

@@ -46,6 +46,13 @@ class Nucleus:
 
 def render_cells(rng: np.random.Generator, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A fluorescence nucleus image (uint16, H x W) and its instance labels (uint16, 0 = background)."""
+    signal, labels, brightest = cell_scene(rng, size)
+    return _camera(rng, signal, brightest), labels
+
+
+def cell_scene(rng: np.random.Generator, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The noise-free scene: expected photo-electrons (float32), instance labels, and the
+    brightness of the brightest nucleus (what the camera's gain is set for)."""
     h, w = pick_size(rng, size)
     nuclei = _random_nuclei(rng, *_place_nuclei(rng, h, w))
     chromatin = _chromatin_field(rng, (h, w))
@@ -55,11 +62,11 @@ def render_cells(rng: np.random.Generator, size: tuple[int, int] | None = None) 
         _draw_nucleus(nucleus, index, chromatin, signal, labels)
     labels = tidy_labels(labels, min_area=min(int(0.25 * np.pi * (MIN_DIAMETER / 2) ** 2), h * w // 16))
     if labels.max() == 0:  # a small frame where every nucleus fell off the edge: try again
-        return render_cells(rng, (h, w))
+        return cell_scene(rng, (h, w))
     brightest = max(n.brightness for n in nuclei)
     signal += _background(rng, (h, w), dimmest=min(n.brightness for n in nuclei), brightest=brightest)
     signal *= _illumination(rng, (h, w))
-    return _camera(rng, signal, brightest), labels
+    return signal, labels, brightest
 
 
 def _place_nuclei(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:

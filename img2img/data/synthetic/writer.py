@@ -1,4 +1,4 @@
-"""Write a synthetic data set to disk: images/ and masks/ paired by file stem.
+"""Write a synthetic data set to disk: images/ and masks/ (or targets/) paired by file stem.
 
 Image i is drawn from `np.random.default_rng([seed, i])`, so any single image can be
 reproduced on its own and a larger `n` keeps the earlier images unchanged. Each file
@@ -15,12 +15,16 @@ import numpy as np
 
 from img2img.data.synthetic.cells import render_cells
 from img2img.data.synthetic.common import SMALLEST_SIDE
+from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.fins import render_fins
 from img2img.errors import UserError
 from img2img.io.images import write_image
 
-GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": render_cells, "fins": render_fins}
-IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png"}
+GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "cells": render_cells, "fins": render_fins, "denoise": render_denoising,
+}
+IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif"}
+TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets"}  # label masks, or clean images
 
 
 def write_synthetic_dataset(
@@ -31,10 +35,11 @@ def write_synthetic_dataset(
     size: int | None = None,
     progress: bool = True,
 ) -> list[Path]:
-    """Render `n` images of `kind` into `output/images` and their labels into `output/masks`.
+    """Render `n` images of `kind` into `output/images` and their labels into `output/masks`
+    (denoise: the clean images into `output/targets`).
 
-    Cells are written as 16-bit TIFF, fins as 8-bit RGB PNG; masks are uint16 TIFF with
-    the same stem. `size` makes every image `size` x `size`; by default each side is
+    Cells and denoise are written as 16-bit TIFF, fins as 8-bit RGB PNG; masks and targets
+    are uint16 TIFF with the same stem. `size` makes every image `size` x `size`; by default each side is
     drawn in 256..1024. Returns the image paths in order.
     """
     if kind not in GENERATORS:
@@ -44,7 +49,7 @@ def write_synthetic_dataset(
     if size is not None and size < SMALLEST_SIDE:
         raise UserError(f"synthetic image size must be at least {SMALLEST_SIDE} px, got {size}")
     output = Path(output)
-    images_dir, masks_dir = output / "images", output / "masks"
+    images_dir, masks_dir = output / "images", output / TARGET_FOLDER[kind]
     for folder in (images_dir, masks_dir):
         if folder.is_dir() and any(folder.iterdir()):
             raise UserError(f"{folder} already contains files; choose a new output folder or empty this one first")
@@ -58,8 +63,8 @@ def write_synthetic_dataset(
         image, labels = render(np.random.default_rng([seed, i]), shape)
         stem = f"{kind}_{i:04d}"
         image_path = images_dir / f"{stem}{IMAGE_SUFFIX[kind]}"
-        # Mask first: an interrupted run leaves at most a mask without its image, which
-        # pairing reports by name, never an image that looks unlabelled.
+        # Mask (target) first: an interrupted run leaves at most a mask without its image,
+        # which pairing reports by name, never an image that looks unlabelled.
         write_image(masks_dir / f"{stem}.tif", labels)
         write_image(image_path, image, axes="YXC" if image.ndim == 3 else "YX")
         written.append(image_path)

@@ -1,0 +1,85 @@
+"""Translation evaluation for people (a table, report.md, a figure) and programs (metrics.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from img2img.evaluation.translation import TranslationEvaluation  # noqa: E402
+from img2img.io.atomic import atomic_path  # noqa: E402
+
+TITLES = {"model": "model", "input": "raw input", "gaussian": "gaussian filter", "nl_means": "non-local means"}
+
+
+def print_table(evaluation: TranslationEvaluation, console: Console | None = None) -> None:
+    summary = evaluation.summary
+    n = summary["model"]["n_images"]
+    table = Table(title=f"Image quality on {n} held-out image(s); data range {evaluation.data_range}")
+    for column in ("method", "PSNR (dB)", "SSIM"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method in evaluation.methods:
+        table.add_row(TITLES.get(method, method), f"{summary[method]['psnr']:.2f}", f"{summary[method]['ssim']:.3f}")
+    (console or Console()).print(table)
+
+
+def markdown_table(evaluation: TranslationEvaluation) -> str:
+    summary = evaluation.summary
+    lines = ["| method | PSNR (dB) | SSIM |", "| --- | ---: | ---: |"]
+    lines += [f"| {TITLES.get(m, m)} | {summary[m]['psnr']:.2f} | {summary[m]['ssim']:.3f} |" for m in evaluation.methods]
+    return "\n".join(lines)
+
+
+def write_figure(evaluation: TranslationEvaluation, path: Path) -> Path:
+    """One row per example: every method, then the target, all on the target's display range."""
+    rows = evaluation.examples
+    columns = evaluation.methods + ["target"]
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(4 * len(columns), 4 * len(rows)), squeeze=False)
+    for r, example in enumerate(rows):
+        lo, hi = np.percentile(example.truth, [1, 99.8])
+        panels = [example.outputs[m] for m in evaluation.methods] + [example.truth]
+        for c, (title, panel) in enumerate(zip(columns, panels)):
+            ax = axes[r, c]
+            image = np.clip((panel - lo) / max(hi - lo, 1e-6), 0, 1)
+            ax.imshow(image[0] if image.shape[0] != 3 else image.transpose(1, 2, 0), cmap="gray")
+            ax.set_title(f"{example.name}: {TITLES.get(title, title)}" if c == 0 else TITLES.get(title, title))
+            ax.axis("off")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def write_report(
+    evaluation: TranslationEvaluation, folder: Path, title: str, notes: list[str] | None = None, extra: dict | None = None
+) -> Path:
+    """report.md + figure.png + metrics.json in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / "metrics.json") as tmp:
+        tmp.write_text(json.dumps({**evaluation.to_json(), **(extra or {})}, indent=2))
+    write_figure(evaluation, folder / "figure.png")
+    summary = evaluation.summary
+    others = [m for m in evaluation.methods if m != "model"]
+    best = max(others, key=lambda m: summary[m]["psnr"], default=None)
+    verdict = (
+        f"PSNR: model {summary['model']['psnr']:.2f} dB vs best baseline ({TITLES.get(best, best)}) "
+        f"{summary[best]['psnr']:.2f} dB ({summary['model']['psnr'] - summary[best]['psnr']:+.2f} dB)."
+        if best else "No baseline applies (input and target differ in channels)."
+    )
+    text = [
+        f"# {title}", "", *(notes or []), "",
+        f"PSNR and SSIM (torchmetrics) over the data range {evaluation.data_range}; values outside it are clipped.",
+        "", markdown_table(evaluation), "", verdict, "",
+        "![methods and target](figure.png)", "", "Per-image numbers are in `metrics.json`.", "",
+    ]
+    with atomic_path(folder / "report.md") as tmp:
+        tmp.write_text("\n".join(text))
+    return folder / "report.md"
