@@ -8,6 +8,6 @@ dolphin fins (RGB uint8), `render_denoising` noisy/clean low-light nuclei pairs;
 from img2img.data.synthetic.cells import render_cells
 from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.fins import render_fins
-from img2img.data.synthetic.writer import GENERATORS, TARGET_FOLDER, write_synthetic_dataset
+from img2img.data.synthetic.writer import GENERATORS, PAIR_GENERATORS, TARGET_FOLDER, write_synthetic_dataset
 
-__all__ = ["GENERATORS", "TARGET_FOLDER", "render_cells", "render_denoising", "render_fins", "write_synthetic_dataset"]
+__all__ = ["GENERATORS", "PAIR_GENERATORS", "TARGET_FOLDER", "render_cells", "render_denoising", "render_fins", "write_synthetic_dataset"]

@@ -20,9 +20,10 @@ from img2img.data.synthetic.fins import render_fins
 from img2img.errors import UserError
 from img2img.io.images import write_image
 
-GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
-    "cells": render_cells, "fins": render_fins, "denoise": render_denoising,
-}
+# (image, instance labels) generators, written to images/ + masks/
+GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": render_cells, "fins": render_fins}
+# (input image, target image) generators, written to images/ + targets/
+PAIR_GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"denoise": render_denoising}
 IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif"}
 TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets"}  # label masks, or clean images
 
@@ -42,8 +43,9 @@ def write_synthetic_dataset(
     are uint16 TIFF with the same stem. `size` makes every image `size` x `size`; by default each side is
     drawn in 256..1024. Returns the image paths in order.
     """
-    if kind not in GENERATORS:
-        raise UserError(f"unknown synthetic data kind {kind!r}; choose one of: {', '.join(sorted(GENERATORS))}")
+    render = {**GENERATORS, **PAIR_GENERATORS}.get(kind)
+    if render is None:
+        raise UserError(f"unknown synthetic data kind {kind!r}; choose one of: {', '.join([*GENERATORS, *PAIR_GENERATORS])}")
     if n < 1:
         raise UserError(f"number of synthetic images must be at least 1, got {n}")
     if size is not None and size < SMALLEST_SIDE:
@@ -56,7 +58,6 @@ def write_synthetic_dataset(
     images_dir.mkdir(parents=True, exist_ok=True)
     masks_dir.mkdir(parents=True, exist_ok=True)
 
-    render = GENERATORS[kind]
     shape = None if size is None else (size, size)
     written = []
     for i in _maybe_track(range(n), f"Writing {n} synthetic {kind} images", progress):
