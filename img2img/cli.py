@@ -53,13 +53,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", type=Path, help="continue from a checkpoint (e.g. OUTPUT/checkpoints/last.ckpt)")
     p.set_defaults(run=run_train)
 
-    p = sub.add_parser("infer", help="run a trained model on images or folders")
+    p = sub.add_parser("infer", help="run a trained model on images or folders (tiled, any size)")
     p.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
     p.add_argument("--model", required=True, type=Path, help="checkpoint (.ckpt) from 'img2img train'")
-    p.add_argument("--output", required=True, type=Path, help="folder for the results (same names, .tif)")
+    p.add_argument("--output", required=True, type=Path, help="folder for the results")
     p.add_argument("--pattern", default="*", help="glob for files inside input folders (default: all images)")
-    p.add_argument("--probabilities", action="store_true", help="also write NAME_probabilities.tif (float32)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--recursive", action="store_true", help="also search subfolders (mirrored in --output)")
+    p.add_argument("--name", default="{stem}.tif", metavar="TEMPLATE",
+                   help="result file name from {stem}, {name}, {suffix} (default: {stem}.tif)")
+    p.add_argument("--probabilities", action="store_true", help="segmentation: also write NAME_probabilities.tif (float32)")
+    p.add_argument("--output-dtype", default="same", choices=["same", "uint8", "uint16", "float32"],
+                   help="pixel type of image results (default: the input's); out-of-range values are clipped")
+    p.add_argument("--tile", type=int, help="tile side in pixels (default: 512 on CPU, 1024 on GPU)")
+    p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: from the model's receptive field)")
+    p.add_argument("--batch-size", type=int, help="tiles per batch on the device (default: 1 on CPU, 8 on GPU)")
+    p.add_argument("--channels", help="input channels to feed the model, e.g. 0 or 0,2 or 0,0,0")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto spreads files over all GPUs)")
+    p.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"],
+                   help="auto: bf16 where the hardware has it and it matches float32 on the first tiles")
+    p.add_argument("--workers", type=int, help="processes, one per device (default: one per visible GPU, else 1)")
+    p.add_argument("--shard", default="auto", metavar="K/N",
+                   help="process every N-th file from the K-th (default: from SLURM_ARRAY_TASK_ID or torchrun's RANK)")
+    p.add_argument("--skip-existing", action="store_true", help="skip inputs whose results exist (resume a run)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be done and stop")
     p.set_defaults(run=run_infer)
 
     p = sub.add_parser("evaluate", help="score a model and a classical baseline against ground truth")
@@ -102,31 +118,43 @@ def run_train(args) -> int:
 
 
 def run_infer(args) -> int:
-    from img2img.inference.predictor import Predictor, plan_outputs
-    from img2img.io.images import IMAGE_SUFFIXES, list_images
+    from img2img.inference.outputs import find_inputs, parse_shard, plan_outputs, take_shard
+    from img2img.inference.workers import PredictorOptions, infer_files
 
-    sources: list[Path] = []
-    for item in args.inputs:
-        if item.is_dir():
-            sources += list_images(item, args.pattern)
-        elif item.is_file():
-            if item.suffix.lower() not in IMAGE_SUFFIXES:
-                raise UserError(f"{item}: not an image file ({', '.join(sorted(IMAGE_SUFFIXES))})")
-            sources.append(item)
-        else:
-            raise UserError(f"{item}: no such file or folder")
-    if not sources:
-        raise UserError(f"{', '.join(map(str, args.inputs))}: no images matching '{args.pattern}'")
-    plan_outputs(sources, args.output, args.probabilities)  # refuse clashes before any work is done
-    predictor = Predictor.from_checkpoint(args.model, device=args.device)
-    written, failures = predictor.predict_files(sources, args.output, save_probabilities=args.probabilities)
-    print(f"wrote {len(written)} result(s) to {args.output}")
-    for reason in failures.values():
+    found = find_inputs(args.inputs, args.pattern, args.recursive)
+    jobs = plan_outputs(found, args.output, args.probabilities, args.name)  # refuse clashes before any work
+    index, count = parse_shard(args.shard)
+    jobs = take_shard(jobs, index, count)
+    shard = f" (shard {index}/{count})" if count > 1 else ""
+    if args.dry_run:
+        for job in jobs:
+            state = "exists, skip" if args.skip_existing and job.done() else "write"
+            print(f"{job.source} -> {', '.join(map(str, job.outputs()))} [{state}]")
+        print(f"dry run: {len(jobs)} file(s){shard}; nothing written")
+        return 0
+    options = PredictorOptions(
+        device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
+        precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,
+    )
+    report = infer_files(args.model, options, jobs, workers=args.workers, skip_existing=args.skip_existing)
+    rate = f", {report.megapixels / report.seconds:.2f} MP/s" if report.seconds > 0 and report.megapixels else ""
+    skipped = f", skipped {len(report.skipped)} finished" if report.skipped else ""
+    print(f"wrote {len(report.written)} result(s) to {args.output}{shard}{skipped} in {report.seconds:.1f} s{rate}")
+    for reason in report.failures.values():
         print(f"failed: {reason}", file=sys.stderr)
-    if failures:
-        print(f"{len(failures)} of {len(sources)} file(s) failed; the others were written", file=sys.stderr)
+    if report.failures:
+        print(f"{len(report.failures)} of {len(jobs)} file(s) failed; the others were written", file=sys.stderr)
         return 1
     return 0
+
+
+def _parse_channels(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(c) for c in text.split(",")]
+    except ValueError:
+        raise UserError(f"--channels {text}: give channel numbers separated by commas, e.g. 0,2") from None
 
 
 def run_evaluate(args) -> int:

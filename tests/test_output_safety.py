@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 
 from img2img.errors import UserError
-from img2img.inference.predictor import plan_outputs, resolve_device
+from img2img.inference.device import resolve_device
+from img2img.inference.outputs import Job, plan_outputs
 from img2img.io.axes import to_planes
 
 
 def test_outputs_are_named_after_inputs():
     plan = plan_outputs([Path("in/a.png"), Path("in/b.tif")], Path("out"), probabilities=True)
-    assert plan[Path("in/a.png")] == (Path("out/a.tif"), Path("out/a_probabilities.tif"))
+    assert plan[0] == Job(Path("in/a.png"), Path("out/a.tif"), Path("out/a_probabilities.tif"))
+    assert plan[1].destination == Path("out/b.tif")
 
 
 def test_an_input_is_never_an_output(tmp_path):

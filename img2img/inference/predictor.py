@@ -1,67 +1,181 @@
 """`Predictor`: a trained model as a plain function on numpy arrays and files.
 
 The CLI, the napari plugin and pipeline code all go through this class, so normalization,
-padding and decoding happen the same way everywhere.
+tiling, blending, precision and decoding happen the same way everywhere. Images of any size are
+cut into overlapping tiles (see `tiling.py`), run in batches on the device and blended back; the
+result keeps the input's plane axes and, for image outputs, its pixel type.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
-from rich.progress import track
 
 from img2img.errors import UserError
-from img2img.nets.padding import crop_to, pad_to_multiple
+from img2img.inference.batch import BatchReport, run_files
+from img2img.inference.device import default_batch, default_tile, resolve_device, resolve_precision
+from img2img.inference.outputs import DEFAULT_TEMPLATE, plan_outputs
+from img2img.inference.tiling import TileGrid, blend_rows, round_up
 from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
-from img2img.io.images import read_image, write_image
+from img2img.io.images import Image, read_image, write_image
+from img2img.io.normalization import unscale_from_unit
 from img2img.models.checkpoint import load_model
 from img2img.models.gan_base import GanModule
 from img2img.segmentation.encoding import target_to_labels
 
+OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
+# bf16 is kept only if, on the first tiles, it stays this close to float32 (network output in [-1, 1]).
+BF16_MEAN_TOLERANCE = 0.01
+BF16_MAX_TOLERANCE = 0.1
+
 
 class Predictor:
-    def __init__(self, model: GanModule, device: str = "auto"):
+    """Run one model on arrays or files.
+
+    tile / overlap: tile side and overlap in input pixels (default: 512/1024 px on CPU/GPU; an
+    overlap of four times the generator's receptive-field radius, at most a quarter tile).
+    precision: 'auto' (bf16 autocast where the hardware has it and the output stays close to
+    float32), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2].
+    """
+
+    def __init__(
+        self,
+        model: GanModule,
+        device: str = "auto",
+        tile: int | None = None,
+        overlap: int | None = None,
+        batch_size: int | None = None,
+        precision: str = "auto",
+        channels: list[int] | None = None,
+        output_dtype: str = "same",
+        channels_last: bool | None = None,
+    ):
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
         self.config = model.config
         self.in_channels = model.in_channels
+        self.out_channels = model.out_channels
+        self.multiple = model.size_multiple
+        self.tile = round_up(tile or default_tile(self.device), self.multiple)
+        self.overlap = self._default_overlap() if overlap is None else overlap
+        if not 0 <= self.overlap < self.tile:
+            raise UserError(f"--overlap {self.overlap} must be at least 0 and smaller than the tile ({self.tile} px)")
+        self.batch_size = batch_size or default_batch(self.device)
+        self.precision = resolve_precision(precision, self.device)
+        self._precision_checked = precision != "auto"
+        # channels_last pays off with bf16 on CPUs; on GPUs eager ResNets got slower with it.
+        self.channels_last = (self.device.type == "cpu" and self.precision == "bf16") if channels_last is None else channels_last
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.channels = channels
+        if output_dtype not in OUTPUT_DTYPES:
+            raise UserError(f"--output-dtype {output_dtype}: use one of {', '.join(OUTPUT_DTYPES)}")
+        if self.task == "segmentation" and output_dtype not in ("same", "uint16"):
+            raise UserError(f"--output-dtype {output_dtype}: label images are always uint16; the option is for image outputs")
+        self.output_dtype = output_dtype
+        self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto") -> "Predictor":
-        return cls(load_model(path), device=device)
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", **options) -> "Predictor":
+        return cls(load_model(path), device=device, **options)
 
     @property
     def task(self) -> str:
         return self.config.task
 
+    @property
+    def scale(self) -> int:
+        """Output pixels per input pixel along each axis (super-resolution models say more than 1)."""
+        return int(getattr(self.model, "output_scale", 1))
+
+    def _default_overlap(self) -> int:
+        field = getattr(self.model.generator, "receptive_field", None) or self.tile // 4
+        return min(self.tile // 4, round_up(2 * field, 16))
+
     # --- arrays --------------------------------------------------------------------------
     def predict(self, image: np.ndarray, axes: str | None = None) -> np.ndarray:
-        """Instance labels (uint16) with the input's plane axes kept, e.g. YX -> YX, ZYX -> ZYX."""
-        axes = axes or guess_axes(np.shape(image), self.in_channels)
-        return decode_labels(self.predict_probabilities(image, axes), plane_axes_of(axes))
+        """The model's result with the input's plane axes kept (YX -> YX, ZYX -> ZYX).
 
-    def predict_probabilities(self, image: np.ndarray, axes: str | None = None) -> np.ndarray:
-        """The network's raw output mapped to [0, 1], (planes..., C, Y, X): for segmentation,
-        channel 0 is foreground probability and channel 1 the object-centre map."""
-        probabilities, plane_shape, plane_axes = self._run(image, axes)
-        return from_planes(probabilities, plane_shape, plane_axes + "CYX")
-
-    def _run(self, image: np.ndarray, axes: str | None) -> tuple[np.ndarray, tuple[int, ...], str]:
+        Segmentation: uint16 instance labels. Image models: the translated image in the input's
+        pixel type (or `output_dtype`), with channels where the input had them.
+        """
         image = np.asarray(image)
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
+        planes, plane_axes = self._planes(image, axes)
+        out_axes = self.output_axes(axes)
+        if self.task == "segmentation":
+            labels = np.stack([target_to_labels(self._blend_whole(p)) for p in planes])
+            return from_planes(labels, self._plane_shape(image, axes, plane_axes), out_axes)
+        dtype = self.result_dtype(image.dtype)
+        out = np.empty((len(planes), self.out_channels) + self._out_size(planes), dtype)
+        for k, plane in enumerate(planes):
+            lo, hi = self._output_range(plane)
+            for row, band in self._blend(plane):
+                out[k, :, row : row + band.shape[1]] = unscale_from_unit(band, lo, hi, dtype)
+        if "C" not in out_axes:
+            out = out[:, 0]
+        return from_planes(out, self._plane_shape(image, axes, plane_axes), out_axes)
+
+    def predict_probabilities(self, image: np.ndarray, axes: str | None = None) -> np.ndarray:
+        """The network's output mapped to [0, 1], as (planes..., C, Y, X) float32.
+
+        For segmentation, channel 0 is the foreground probability and channel 1 the object-centre map.
+        """
+        image = np.asarray(image)
+        axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
+        planes, plane_axes = self._planes(image, axes)
+        out = np.stack([self._blend_whole(p) for p in planes])
+        return from_planes(out, self._plane_shape(image, axes, plane_axes), plane_axes + "CYX")
+
+    def output_axes(self, axes: str) -> str:
+        """Axes of `predict`'s result for an input with `axes`."""
+        axes = canonical_axes(axes)
+        plane_axes = "".join(a for a in axes if a not in "CYX")
+        if self.task == "segmentation" or self.out_channels == 1:
+            return plane_axes + "YX"
+        return axes if "C" in axes else plane_axes + "CYX"
+
+    def result_dtype(self, input_dtype: np.dtype) -> np.dtype:
+        """'same' is the input's pixel type, unless the model was trained to produce another one
+        (8-bit brightfield -> 16-bit fluorescence): then that type."""
+        if self.task == "segmentation":
+            return np.dtype(np.uint16)
+        if self.output_dtype != "same":
+            return np.dtype(self.output_dtype)
+        trained_in, trained_out = (self.model.hparams.get(k) for k in ("input_dtype", "target_dtype"))
+        return np.dtype(trained_out if trained_out and trained_out != trained_in else input_dtype)
+
+    # --- one plane -----------------------------------------------------------------------
+    def _planes(self, image: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
+        """(planes, C, Y, X) view of `image` with the model's input channels picked."""
         self._check_pixel_type(image.dtype)
         planes, plane_axes = to_planes(image, axes)
-        if planes.shape[1] != self.in_channels:
+        n = planes.shape[1]
+        if self.channels is not None:
+            bad = [c for c in self.channels if not 0 <= c < n]
+            if bad:
+                raise UserError(f"--channels {','.join(map(str, self.channels))}: the image has channels 0..{n - 1} only")
+            if len(self.channels) != self.in_channels:
+                raise UserError(f"--channels names {len(self.channels)} channel(s) but the model takes {self.in_channels}")
+            planes = planes[:, self.channels]
+        elif n != self.in_channels:
+            hint = ",".join(["0"] * self.in_channels) if n == 1 else ",".join(map(str, range(self.in_channels)))
             raise UserError(
-                f"image has {planes.shape[1]} channel(s) (axes '{axes}') but the model takes {self.in_channels}"
+                f"image has {n} channel(s) (axes '{axes}') but the model takes {self.in_channels}; "
+                f"choose them with --channels (e.g. --channels {hint})"
             )
-        plane_shape = tuple(image.shape[axes.index(a)] for a in plane_axes)
-        outputs = [self._run_plane(p) for p in planes]
-        return np.stack(outputs), plane_shape, plane_axes
+        return planes, plane_axes
+
+    @staticmethod
+    def _plane_shape(image: np.ndarray, axes: str, plane_axes: str) -> tuple[int, ...]:
+        return tuple(image.shape[axes.index(a)] for a in plane_axes)
+
+    def _out_size(self, planes: np.ndarray) -> tuple[int, int]:
+        return planes.shape[-2] * self.scale, planes.shape[-1] * self.scale
 
     def _check_pixel_type(self, dtype: np.dtype) -> None:
         """With `dtype` normalization the pixel type sets the scale, so it must match training."""
@@ -72,80 +186,136 @@ class Predictor:
                 f"(normalization mode 'dtype'); convert the images to {trained}"
             )
 
+    def _blend_whole(self, plane: np.ndarray) -> np.ndarray:
+        """(C_out, H, W) float32 in [0, 1] for one plane."""
+        out = np.empty((self.out_channels,) + self._out_size(plane), np.float32)
+        for row, band in self._blend(plane):
+            out[:, row : row + band.shape[1]] = (band + 1.0) / 2.0
+        return out
+
+    def _blend(self, plane: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """Blended network output ([-1, 1]) of one (C, H, W) plane, band by band.
+
+        On CUDA out-of-memory the plane is redone with half the batch, then half the tile.
+        """
+        lo, hi = self.config.normalization.range_of(plane)
+        norm = self.config.normalization
+
+        def prepare(tile: np.ndarray) -> np.ndarray:
+            return norm.apply(tile, lo, hi)
+
+        while True:
+            grid = TileGrid.plan(plane.shape[1], plane.shape[2], self.tile, self.overlap, self.multiple)
+            try:
+                # A retry re-yields every row from the top, so the caller's array is simply overwritten.
+                yield from blend_rows(plane, grid, self._run_batch, prepare, self.out_channels, self.scale,
+                                      self.batch_size, self.on_tiles)
+                return
+            except torch.OutOfMemoryError:
+                self._shrink_after_oom()
+
+    def _shrink_after_oom(self) -> None:
+        torch.cuda.empty_cache()
+        if self.batch_size > 1:
+            self.batch_size //= 2
+        elif self.tile // 2 >= max(self.multiple, 2 * self.overlap, 64):
+            self.tile //= 2
+            self.overlap = min(self.overlap, self.tile // 4)
+        else:
+            raise UserError(f"{self.device}: out of memory even with one {self.tile} px tile; use --device cpu") from None
+        warnings.warn(f"out of GPU memory; retrying with tile {self.tile} px, batch {self.batch_size}", stacklevel=2)
+
     @torch.inference_mode()
-    def _run_plane(self, plane: np.ndarray) -> np.ndarray:
-        """(C, H, W) raw pixels -> (C_out, H, W) float32 in [0, 1]."""
-        x = self.config.normalization.normalize(plane)
-        x, size = pad_to_multiple(x, self.model.size_multiple)
-        tensor = torch.from_numpy(np.ascontiguousarray(x))[None].to(self.device)
-        y = self.model(tensor)[0].float().cpu().numpy()
-        return (crop_to(y, size) + 1.0) / 2.0
+    def _run_batch(self, tiles: list[np.ndarray]) -> Iterator[np.ndarray]:
+        x = torch.from_numpy(np.stack(tiles))
+        if self.device.type == "cuda":
+            x = x.pin_memory().to(self.device, non_blocking=True)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = self._forward(x)
+        if not self._precision_checked:
+            y = self._check_bf16(x, y)
+        return iter(y.float().cpu().numpy())
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            return self.model(x)
+
+    def _check_bf16(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Once per Predictor: keep bf16 only where it matches float32 closely on real tiles;
+        returns the output to use for this batch."""
+        self._precision_checked = True
+        if self.precision != "bf16":
+            return y
+        with torch.autocast(self.device.type, enabled=False):
+            reference = self.model(x.float())
+        error = (y.float() - reference).abs()
+        if error.mean() > BF16_MEAN_TOLERANCE or error.max() > BF16_MAX_TOLERANCE:
+            warnings.warn(
+                f"bf16 changes this model's output by up to {error.max():.3f} (mean {error.mean():.4f}); using float32",
+                stacklevel=2,
+            )
+            self.precision = "32"
+            return reference
+        return y
+
+    def _output_range(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per output channel (lo, hi) that [-1, 1] maps back to, in the target's intensity units.
+
+        Fixed and dtype normalization define the target's scale outright. Percentile
+        normalization has no fixed scale, so the input's own range is used: right for
+        restoration (denoising, deconvolution), where input and target share units.
+        """
+        norm = getattr(self.config, "target_normalization", None) or self.config.normalization
+        target_dtype = self.model.hparams.get("target_dtype") or self.model.hparams.get("input_dtype") or "float32"
+        if norm.mode == "percentile":
+            lo, hi = norm.range_of(plane)
+            if len(lo) != self.out_channels:
+                lo, hi = np.full(self.out_channels, lo.mean()), np.full(self.out_channels, hi.mean())
+            return lo, hi
+        sample = np.zeros((self.out_channels, 1, 1), dtype=target_dtype)
+        return norm.range_of(sample)
 
     # --- files ---------------------------------------------------------------------------
     def predict_file(self, source: Path, destination: Path, probabilities: Path | None = None) -> Path:
-        """Labels to `destination` (and the probability maps, if asked) as TIFFs with the input's axes."""
-        image = read_image(source)
-        plane_axes = plane_axes_of(image.axes)
-        probs = self.predict_probabilities(image.data, image.axes)
+        """The result for one file as a TIFF with the input's axes and pixel size (and the
+        probability maps, float32, if asked)."""
+        image = read_image(source, lazy=True)
+        return self.write_result(image, destination, probabilities)
+
+    def write_result(self, image: Image, destination: Path, probabilities: Path | None = None) -> Path:
+        for path, data, axes, resolution in self.results_for(image, destination, probabilities):
+            write_image(path, data, axes=axes, resolution=resolution)
+        return destination
+
+    def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
+        """(path, array, axes, resolution) to write for `image`: the result first, then the maps."""
+        plane_axes = "".join(a for a in image.axes if a not in "CYX")
         if probabilities is not None:
-            write_image(probabilities, probs.astype(np.float32), axes=plane_axes + "CYX")
-        return write_image(destination, decode_labels(probs, plane_axes), axes=plane_axes + "YX")
+            if self.task != "segmentation":
+                raise UserError("probability maps are for segmentation models; this model writes images")
+            probs = self.predict_probabilities(image.data, image.axes)
+            labels = decode_labels(probs, plane_axes)
+            return [(destination, labels, plane_axes + "YX", image.resolution),
+                    (probabilities, probs, plane_axes + "CYX", image.resolution)]
+        result = self.predict(image.data, image.axes)
+        resolution = image.resolution.scaled(self.scale) if image.resolution else None
+        return [(destination, result, self.output_axes(image.axes), resolution)]
+
+    def count_tiles(self, shape: tuple[int, ...], axes: str) -> int:
+        """Tiles a file of this shape takes (for progress bars)."""
+        axes = canonical_axes(axes)
+        planes = int(np.prod([n for n, a in zip(shape, axes) if a not in "CYX"], dtype=np.int64))
+        grid = TileGrid.plan(shape[axes.index("Y")], shape[axes.index("X")], self.tile, self.overlap, self.multiple)
+        return planes * len(grid)
 
     def predict_files(
-        self, sources: Iterable[Path], output_dir: Path, save_probabilities: bool = False, progress: bool = True
-    ) -> tuple[list[Path], dict[Path, str]]:
-        """Run on every file; a failing file is reported and skipped. Returns (written, failures)."""
-        sources = list(sources)
-        output_dir = Path(output_dir)
-        written, failures = [], {}
-        plan = plan_outputs(sources, output_dir, save_probabilities)
-        for source in track(sources, description="predicting", disable=not progress):
-            destination, prob_path = plan[source]
-            try:
-                written.append(self.predict_file(source, destination, prob_path))
-            except UserError as exc:
-                failures[source] = str(exc) if str(source) in str(exc) else f"{source}: {exc}"
-        return written, failures
-
-
-def plan_outputs(sources: list[Path], output_dir: Path, probabilities: bool) -> dict[Path, tuple[Path, Path | None]]:
-    """Output paths per input: `NAME.tif` (labels need 16 bits) and `NAME_probabilities.tif`.
-
-    Checked before any work starts: no output may be an input, and no two inputs (a.png and
-    a.tif, or the same name in two folders) may write the same file.
-    """
-    inputs = {Path(s).resolve() for s in sources}
-    plan: dict[Path, tuple[Path, Path | None]] = {}
-    claimed: dict[Path, Path] = {}
-    for source in sources:
-        destination = Path(output_dir) / (source.stem + ".tif")
-        prob = destination.with_name(destination.stem + "_probabilities.tif") if probabilities else None
-        for path in filter(None, (destination, prob)):
-            resolved = path.resolve()
-            if resolved in inputs:
-                raise UserError(f"{path}: this input would be overwritten by a result; choose another --output folder")
-            if resolved in claimed:
-                raise UserError(f"{source} and {claimed[resolved]} would both write {path}; rename one or run them separately")
-            claimed[resolved] = source
-        plan[source] = (destination, prob)
-    return plan
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
-        raise UserError(f"--device {device}: use auto, cpu, cuda or cuda:N")
-    if device.startswith("cuda"):
-        index = int(device.partition(":")[2] or 0)
-        if index >= torch.cuda.device_count():
-            raise UserError(f"--device {device}: {torch.cuda.device_count()} CUDA GPU(s) visible; use --device cpu or another index")
-    return device
-
-
-def plane_axes_of(axes: str) -> str:
-    """The axes that index planes (Z, T, ...): everything but channels and the image plane."""
-    return "".join(a for a in canonical_axes(axes) if a not in "CYX")
+        self, sources, output_dir: Path, save_probabilities: bool = False, progress: bool = True,
+        template: str = DEFAULT_TEMPLATE, skip_existing: bool = False,
+    ) -> BatchReport:
+        """Run on every file; a failing file is reported in the returned `BatchReport` and skipped."""
+        jobs = plan_outputs(list(sources), Path(output_dir), probabilities=save_probabilities, template=template)
+        return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
 
 
 def decode_labels(probabilities: np.ndarray, plane_axes: str) -> np.ndarray:

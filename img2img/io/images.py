@@ -18,10 +18,15 @@ from skimage.segmentation import relabel_sequential
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
 from img2img.io.axes import canonical_axes
+from img2img.io.metadata import Resolution, read_resolution
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 OPENCV_SUFFIXES = {".png", ".jpg", ".jpeg"}
 IMAGE_SUFFIXES = TIFF_SUFFIXES | OPENCV_SUFFIXES
+
+# Planes larger than this are written as 256 px TIFF tiles (BigTIFF where needed), which
+# Fiji and napari read piecewise.
+TILED_WRITE_PIXELS = 4096 * 4096
 
 # Pixel types a model can take as input; float64 and int16 are widened/narrowed to float32.
 IMAGE_DTYPES = {np.dtype(t) for t in ("uint8", "uint16", "float32")}
@@ -35,11 +40,16 @@ class Image:
     data: np.ndarray
     axes: str
     path: Path | None = None
+    resolution: Resolution | None = None
 
 
-def read_image(path: str | Path) -> Image:
-    """Read a TIFF/PNG/JPG; pixel types outside 8/16-bit and float32 are a clear error."""
-    image = read_image_raw(Path(path))
+def read_image(path: str | Path, lazy: bool = False) -> Image:
+    """Read a TIFF/PNG/JPG; pixel types outside 8/16-bit and float32 are a clear error.
+
+    `lazy`: memory-map uncompressed TIFFs instead of reading them, so a 20k px plane is paged in
+    tile by tile as inference reaches it.
+    """
+    image = read_image_raw(Path(path), lazy=lazy)
     image.data = _supported_pixels(image.data, image.path)
     return image
 
@@ -84,28 +94,33 @@ def _read_png_indices(path: Path) -> np.ndarray:
         raise UserError(f"{path}: cannot read PNG ({_first_line(exc)}); is the file complete?") from None
 
 
-def read_image_raw(path: str | Path) -> Image:
+def read_image_raw(path: str | Path, lazy: bool = False) -> Image:
     """Read without the pixel-type check (masks may be int32, bool, ...)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in TIFF_SUFFIXES:
-        return _read_tiff(path)
+        return _read_tiff(path, lazy)
     if suffix in OPENCV_SUFFIXES:
         return _read_opencv(path)
     raise UserError(f"{path}: unsupported file type '{suffix}'; use one of {sorted(IMAGE_SUFFIXES)}")
 
 
-def write_image(path: str | Path, data: np.ndarray, axes: str | None = None) -> Path:
-    """Write atomically (temporary name, then rename) so no truncated file is ever left behind."""
+def write_image(
+    path: str | Path, data: np.ndarray, axes: str | None = None, resolution: Resolution | None = None
+) -> Path:
+    """Write atomically (temporary name, then rename) so no truncated file is ever left behind.
+
+    TIFFs keep `axes` and the pixel size `resolution`; PNG/JPG hold neither.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         raise UserError(f"{path}: cannot write '{suffix}' files; use .tif, .png or .jpg")
     with atomic_path(path) as tmp:
         if suffix in TIFF_SUFFIXES:
-            _write_tiff(tmp, data, axes)
+            _write_tiff(tmp, data, axes, resolution)
         else:
             _write_opencv(tmp, data, path)
     return path
@@ -122,15 +137,26 @@ def list_images(folder: str | Path, pattern: str = "*") -> list[Path]:
     )
 
 
-def _read_tiff(path: Path) -> Image:
+def _read_tiff(path: Path, lazy: bool = False) -> Image:
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
-            data = series.asarray()
+            data = _memory_map(tif) if lazy else None
+            if data is None:
+                data = series.asarray()
             axes = canonical_axes(series.axes)
+            resolution = read_resolution(tif)
     except Exception as exc:  # tifffile raises many types for damaged files
         raise UserError(f"{path}: cannot read TIFF ({_first_line(exc)}); is the file complete?") from None
-    return Image(data=data, axes=axes, path=path)
+    return Image(data=data, axes=axes, path=path, resolution=resolution)
+
+
+def _memory_map(tif: tifffile.TiffFile) -> np.ndarray | None:
+    """A read-only memory map of the first series when it is stored uncompressed and contiguous."""
+    series = tif.series[0]
+    if series.dataoffset is None or series.dtype.byteorder not in "=|" + ("<" if np.little_endian else ">"):
+        return None
+    return np.memmap(tif.filehandle.path, dtype=series.dtype, mode="r", offset=series.dataoffset, shape=series.shape)
 
 
 def _read_opencv(path: Path) -> Image:
@@ -144,11 +170,15 @@ def _read_opencv(path: Path) -> Image:
     return Image(data=data, axes="YX", path=path)
 
 
-def _write_tiff(tmp: Path, data: np.ndarray, axes: str | None) -> None:
+def _write_tiff(tmp: Path, data: np.ndarray, axes: str | None, resolution: Resolution | None = None) -> None:
     rgb = axes in ("YXC", "YXS") and data.ndim == 3 and data.shape[-1] in (3, 4) and data.dtype == np.uint8
     metadata = {"axes": axes.replace("C", "S") if rgb else axes} if axes else None
+    plane = data.shape[-3:-1] if rgb else data.shape[-2:]
+    tiled = len(plane) == 2 and plane[0] * plane[1] > TILED_WRITE_PIXELS
     tifffile.imwrite(
-        tmp, data, photometric="rgb" if rgb else "minisblack", metadata=metadata, compression="zlib"
+        tmp, data, photometric="rgb" if rgb else "minisblack", metadata=metadata, compression="zlib",
+        tile=(256, 256) if tiled else None, bigtiff=data.nbytes > 2**31,
+        **(resolution.tiff_arguments() if resolution else {}),
     )
 
 

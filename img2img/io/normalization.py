@@ -51,16 +51,22 @@ class Normalization(BaseModel):
         if self.mode == "dtype":
             top = float(np.iinfo(image.dtype).max) if image.dtype.kind in "ui" else 1.0
             return np.zeros(n_channels), np.full(n_channels, top)
-        flat = image.reshape(n_channels, -1)
-        if flat.shape[1] > _MAX_SAMPLES:
-            flat = flat[:, :: flat.shape[1] // _MAX_SAMPLES + 1]
-        lo, hi = np.nanpercentile(flat, [self.low, self.high], axis=1) if flat.dtype.kind == "f" else np.percentile(flat, [self.low, self.high], axis=1)
+        # Subsample rows and columns (not the flattened array) so that a strided view of a huge
+        # or memory-mapped plane is never copied whole.
+        step = max(1, int(np.ceil(np.sqrt(image.shape[-2] * image.shape[-1] / _MAX_SAMPLES))))
+        flat = np.asarray(image[:, ::step, ::step]).reshape(n_channels, -1)
+        percentile = np.nanpercentile if flat.dtype.kind == "f" else np.percentile
+        lo, hi = percentile(flat, [self.low, self.high], axis=1)
         return np.nan_to_num(lo), np.nan_to_num(hi, nan=1.0)
 
     def normalize(self, image: np.ndarray) -> np.ndarray:
         """(C, H, W) raw pixels -> float32 roughly in [-1, 1]; NaN pixels (masked-out areas of
         float images) become the low end instead of spreading through the network."""
-        lo, hi = self.range_of(image)
+        return self.apply(image, *self.range_of(image))
+
+    @staticmethod
+    def apply(image: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """`normalize` with a range found beforehand, e.g. over a whole plane, applied to one tile."""
         x = scale_to_unit(image, lo, hi)
         return np.nan_to_num(x, nan=-1.0, posinf=1.0, neginf=-1.0) if image.dtype.kind == "f" else x
 

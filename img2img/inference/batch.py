@@ -1,0 +1,127 @@
+"""Running a `Predictor` over many files: progress, background I/O, and failures that do not stop the run.
+
+Reading the next file and writing the last result happen in background threads while the
+current file is on the device (tifffile and zlib release the GIL), so a GPU is not left waiting
+on the disk. A file that fails is reported and skipped; the summary says what happened to each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from img2img.errors import UserError
+from img2img.inference.outputs import Job
+from img2img.io.images import Image, read_image, write_image
+
+
+@dataclass
+class BatchReport:
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failures: dict[Path, str] = field(default_factory=dict)
+    megapixels: float = 0.0
+    seconds: float = 0.0
+
+    def merge(self, other: "BatchReport") -> None:
+        self.written += other.written
+        self.skipped += other.skipped
+        self.failures.update(other.failures)
+        self.megapixels += other.megapixels
+        self.seconds = max(self.seconds, other.seconds)
+
+
+def remove_stale_temporaries(jobs: list[Job]) -> None:
+    """Delete `.NAME.tmp-PID.ext` files a killed run left beside our outputs (see io.atomic)."""
+    for job in jobs:
+        for path in job.outputs():
+            for stale in path.parent.glob(f".{path.stem}.tmp-*{path.suffix}"):
+                stale.unlink(missing_ok=True)
+
+
+def run_files(
+    predictor,
+    jobs: list[Job],
+    skip_existing: bool = False,
+    progress: bool = True,
+    on_file: Callable[[Path], None] | None = None,
+) -> BatchReport:
+    """Predict every job's source into its destination; returns what was written, skipped and failed."""
+    report = BatchReport()
+    if skip_existing:
+        report.skipped = [j.source for j in jobs if j.done()]
+        jobs = [j for j in jobs if not j.done()]
+        for source in report.skipped if on_file else ():
+            on_file(source)
+    remove_stale_temporaries(jobs)
+    start = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(2) as pool:
+        files_task = bar.add_task("files", total=len(jobs))
+        tiles_task = bar.add_task("tiles", total=None)
+        predictor.on_tiles = lambda n: bar.advance(tiles_task, n)
+        reading = pool.submit(_read, jobs[0].source) if jobs else None
+        writing: tuple[Job, Future] | None = None
+        try:
+            for index, job in enumerate(jobs):
+                image = reading.result()
+                if index + 1 < len(jobs):
+                    reading = pool.submit(_read, jobs[index + 1].source)
+                bar.update(files_task, description=f"files ({job.source.name})")
+                try:
+                    if not isinstance(image, Image):
+                        raise UserError(image)
+                    bar.update(tiles_task, completed=0, total=predictor.count_tiles(image.data.shape, image.axes))
+                    outputs = predictor.results_for(image, job.destination, job.probabilities)
+                except Exception as exc:  # one bad file must not lose the rest of the run
+                    report.failures[job.source] = _reason(exc, job.source)
+                    bar.advance(files_task)
+                    continue
+                report.megapixels += image.data.size / 1e6
+                _finish(writing, report, bar, files_task, on_file)  # one write in flight at a time
+                writing = (job, pool.submit(write_outputs, outputs))
+            _finish(writing, report, bar, files_task, on_file)
+        finally:
+            predictor.on_tiles = None
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def write_outputs(outputs: list[tuple]) -> Path:
+    """Write (path, array, axes, resolution) tuples; return the first (the main result)."""
+    for path, data, axes, resolution in outputs:
+        write_image(path, data, axes=axes, resolution=resolution)
+    return outputs[0][0]
+
+
+def _read(path: Path) -> Image | str:
+    try:
+        return read_image(path, lazy=True)
+    except UserError as exc:
+        return _reason(exc, path)
+
+
+def _finish(writing, report: BatchReport, bar: Progress, task, on_file) -> None:
+    if writing is None:
+        return
+    job, future = writing
+    try:
+        report.written.append(future.result())
+    except Exception as exc:
+        report.failures[job.source] = _reason(exc, job.source)
+    bar.advance(task)
+    if on_file is not None:
+        on_file(job.source)
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """One line naming the file; unexpected errors keep their type so they can be reported."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if not isinstance(exc, UserError):
+        text = f"{type(exc).__name__}: {text}"
+    return text if str(path) in text else f"{path}: {text}"

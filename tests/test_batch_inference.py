@@ -1,0 +1,198 @@
+"""`img2img infer` on folders: pixel types and axes kept, names, resume, dry run, failures,
+channel mapping, pixel size, sharding, out-of-memory retry and the bf16 check."""
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from img2img.cli import main
+from img2img.errors import UserError
+from img2img.inference import Predictor
+from img2img.inference.outputs import parse_shard, shard_from_environment, take_shard
+from img2img.io.images import read_image, write_image
+from img2img.io.metadata import Resolution
+from tests.model_builders import save_checkpoint, untrained
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory) -> Path:
+    """A 1 -> 1 channel image model (percentile normalization: output in the input's units)."""
+    return save_checkpoint(untrained(task="translation", out_channels=1), tmp_path_factory.mktemp("ckpt") / "t.ckpt")
+
+
+@pytest.fixture(scope="module")
+def segmenter(tmp_path_factory) -> Path:
+    return save_checkpoint(untrained(), tmp_path_factory.mktemp("ckpt") / "s.ckpt")
+
+
+def images(folder: Path, n=3, shape=(70, 90), dtype=np.uint16) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    top = 1.0 if np.dtype(dtype).kind == "f" else np.iinfo(dtype).max
+    return [write_image(folder / f"img_{i}.tif", (rng.random(shape) * top).astype(dtype), axes="YX") for i in range(n)]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_image_results_keep_pixel_type_shape_and_axes(translator, dtype):
+    predictor = Predictor.from_checkpoint(translator, device="cpu", tile=64, overlap=16)
+    image = (np.random.default_rng(0).random((2, 100, 75)) * (200 if dtype != np.float32 else 1)).astype(dtype)
+    result = predictor.predict(image, axes="ZYX")
+    assert result.dtype == dtype and result.shape == image.shape
+    assert Predictor.from_checkpoint(translator, device="cpu", output_dtype="float32").predict(image[0]).dtype == np.float32
+
+
+def test_percentile_model_output_lies_in_the_input_range(translator):
+    predictor = Predictor.from_checkpoint(translator, device="cpu")
+    image = np.random.default_rng(0).integers(1000, 3000, (64, 64)).astype(np.uint16)
+    result = predictor.predict(image).astype(int)
+    lo, hi = np.percentile(image, [1, 99.8])
+    assert result.min() >= lo - 1 and result.max() <= hi + 1
+
+
+def test_folder_run_writes_same_names_and_keeps_pixel_size(translator, tmp_path):
+    sources = images(tmp_path / "in")
+    tifffile.imwrite(sources[0], tifffile.imread(sources[0]), resolution=(2.5, 2.5), resolutionunit=3)
+    assert main(["infer", str(tmp_path / "in"), "--model", str(translator), "--output", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    outputs = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert outputs == ["img_0.tif", "img_1.tif", "img_2.tif"]
+    result = read_image(tmp_path / "out" / "img_0.tif")
+    assert result.data.dtype == np.uint16 and result.data.shape == (70, 90) and result.axes == "YX"
+    assert result.resolution == Resolution(2.5, 2.5, 3)
+
+
+def test_name_template_recursive_and_refusal_beside_inputs(translator, tmp_path, capsys):
+    images(tmp_path / "in", n=1)
+    images(tmp_path / "in" / "sub", n=1)
+    args = ["infer", str(tmp_path / "in"), "--model", str(translator), "--device", "cpu"]
+    assert main(args + ["--output", str(tmp_path / "out"), "--recursive", "--name", "{stem}_clean.tif"]) == 0
+    assert (tmp_path / "out" / "img_0_clean.tif").is_file() and (tmp_path / "out" / "sub" / "img_0_clean.tif").is_file()
+    assert main(args + ["--output", str(tmp_path / "in"), "--name", "{stem}.png"]) == 2
+    assert "beside img_0.tif under its own name" in capsys.readouterr().err
+    assert main(args + ["--output", str(tmp_path / "in"), "--name", "{stem}_x.tif"]) == 0  # names change: allowed
+    assert main(args + ["--output", str(tmp_path / "o"), "--name", "{stem}"]) == 2
+
+
+def test_dry_run_writes_nothing(translator, tmp_path, capsys):
+    images(tmp_path / "in", n=2)
+    assert main(["infer", str(tmp_path / "in"), "--model", str(translator), "--output", str(tmp_path / "out"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "img_0.tif -> " in out and "dry run: 2 file(s)" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_skip_existing_resumes_an_interrupted_run(translator, tmp_path, capsys):
+    """A killed run leaves finished results and at most a hidden temporary file: the rerun
+    keeps the finished ones untouched, removes the leftover and does the rest."""
+    images(tmp_path / "in", n=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    finished = write_image(out / "img_0.tif", np.full((70, 90), 7, np.uint16), axes="YX")
+    (out / ".img_1.tmp-12345.tif").write_bytes(b"half a file")
+    args = ["infer", str(tmp_path / "in"), "--model", str(translator), "--output", str(out), "--device", "cpu"]
+    assert main(args + ["--skip-existing"]) == 0
+    assert "skipped 1 finished" in capsys.readouterr().out
+    assert np.all(tifffile.imread(finished) == 7)
+    assert sorted(p.name for p in out.iterdir()) == ["img_0.tif", "img_1.tif", "img_2.tif"]
+
+
+def test_corrupt_and_wrong_files_are_reported_and_the_rest_written(segmenter, tmp_path, capsys):
+    images(tmp_path / "in", n=2)
+    (tmp_path / "in" / "broken.tif").write_bytes(b"II*\x00garbage")
+    write_image(tmp_path / "in" / "rgb.png", np.zeros((40, 40, 3), np.uint8))
+    code = main(["infer", str(tmp_path / "in"), "--model", str(segmenter), "--output", str(tmp_path / "out"), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "broken.tif: cannot read TIFF" in err and "rgb.png" in err and "--channels" in err
+    assert "2 of 4 file(s) failed" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_0.tif", "img_1.tif"]
+    labels = tifffile.imread(tmp_path / "out" / "img_0.tif")
+    assert labels.dtype == np.uint16 and labels.shape == (70, 90)
+
+
+def test_channels_map_an_rgb_image_onto_a_gray_model(segmenter):
+    rgb = np.random.default_rng(0).integers(0, 255, (50, 60, 3)).astype(np.uint8)
+    predictor = Predictor.from_checkpoint(segmenter, device="cpu", channels=[1])
+    assert predictor.predict(rgb, axes="YXC").shape == (50, 60)
+    with pytest.raises(UserError, match="channels 0..2 only"):
+        Predictor.from_checkpoint(segmenter, device="cpu", channels=[3]).predict(rgb, axes="YXC")
+    with pytest.raises(UserError, match="model takes 1"):
+        Predictor.from_checkpoint(segmenter, device="cpu", channels=[0, 1]).predict(rgb, axes="YXC")
+
+
+def test_labels_cannot_be_squeezed_into_8_bits(segmenter):
+    with pytest.raises(UserError, match="label images are always uint16"):
+        Predictor.from_checkpoint(segmenter, device="cpu", output_dtype="uint8")
+
+
+def test_out_of_memory_retries_with_smaller_batches_and_tiles(segmenter):
+    reference = Predictor.from_checkpoint(segmenter, device="cpu", tile=128, overlap=32, batch_size=4, precision="32")
+    predictor = Predictor.from_checkpoint(segmenter, device="cpu", tile=128, overlap=32, batch_size=4, precision="32")
+    forward = predictor._forward
+
+    def small_memory(x):
+        if x.shape[0] * x.shape[-1] * x.shape[-2] > 64 * 64:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return forward(x)
+
+    predictor._forward = small_memory
+    image = np.random.default_rng(0).integers(0, 4000, (200, 300)).astype(np.uint16)
+    with pytest.warns(UserWarning, match="retrying with tile 64 px, batch 1"):
+        result = predictor.predict_probabilities(image)
+    assert (predictor.tile, predictor.batch_size) == (64, 1)
+    assert result.shape == reference.predict_probabilities(image).shape
+
+
+def test_bf16_is_dropped_when_it_changes_the_output(segmenter):
+    predictor = Predictor.from_checkpoint(segmenter, device="cpu", precision="32")
+    predictor.precision, predictor._precision_checked = "bf16", False  # as 'auto' chooses on bf16 hardware
+    forward = predictor._forward
+    predictor._forward = lambda x: forward(x) + 0.3  # a model that bf16 ruins
+    image = np.random.default_rng(0).integers(0, 4000, (64, 64)).astype(np.uint16)
+    with pytest.warns(UserWarning, match="using float32"):
+        result = predictor.predict_probabilities(image)
+    assert predictor.precision == "32"
+    exact = Predictor.from_checkpoint(segmenter, device="cpu", precision="32").predict_probabilities(image)
+    np.testing.assert_allclose(result, exact, atol=1e-5)
+
+
+def test_bf16_is_kept_when_it_matches_float32(segmenter):
+    predictor = Predictor.from_checkpoint(segmenter, device="cpu", precision="32")
+    predictor.precision, predictor._precision_checked = "bf16", False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predictor.predict_probabilities(np.random.default_rng(0).integers(0, 4000, (64, 64)).astype(np.uint16))
+    assert predictor.precision == "bf16"
+
+
+def test_shards_split_the_files_between_array_tasks(monkeypatch):
+    jobs = list(range(10))
+    shards = [take_shard(jobs, k, 3) for k in range(3)]
+    assert sorted(sum(shards, [])) == jobs and max(map(len, shards)) - min(map(len, shards)) <= 1
+    assert parse_shard("1/4") == (1, 4)
+    for bad in ("4/4", "x", "1-2"):
+        with pytest.raises(UserError, match="--shard"):
+            parse_shard(bad)
+    for name in ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "RANK", "WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS"):
+        monkeypatch.delenv(name, raising=False)
+    assert shard_from_environment() == (0, 1)
+    monkeypatch.setenv("RANK", "2")
+    monkeypatch.setenv("WORLD_SIZE", "8")
+    assert shard_from_environment() == (2, 8)
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "5")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_MIN", "1")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_COUNT", "10")
+    assert shard_from_environment() == (4, 10)
+
+
+@pytest.mark.slow
+def test_two_worker_processes_share_the_files(translator, tmp_path):
+    images(tmp_path / "in", n=4)
+    code = main(["infer", str(tmp_path / "in"), "--model", str(translator), "--output", str(tmp_path / "out"),
+                 "--device", "cpu", "--workers", "2"])
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"img_{i}.tif" for i in range(4)]
