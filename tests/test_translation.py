@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tifffile
+import torch
 
 from img2img.config.loading import validate_config
 from img2img.data.datasets import PatchDataset, WholeImageDataset
@@ -82,3 +83,15 @@ def test_classical_denoisers_beat_the_raw_input_in_psnr():
     assert image_quality(truth, truth, lo, hi)["ssim"] > 0.999
     for denoise in (gaussian, nl_means):
         assert image_quality(denoise(noisy[None]), truth, lo, hi)["psnr"] > raw["psnr"] + 3
+
+
+def test_pix2pix_builds_the_chosen_generator():
+    from img2img.models.registry import build_model
+    from img2img.nets import ResNetGenerator
+
+    cfg = validate_config({"data": {"input_dir": "a", "target_dir": "b", "patch_size": 36}, "task": "translation",
+                           "model": {"generator": {"kind": "resnet", "n_blocks": 2, "base_channels": 8},
+                                     "discriminator": {"base_channels": 8}}})
+    model = build_model(cfg, 1, 3, "uint16", "uint8")
+    assert isinstance(model.generator, ResNetGenerator) and model.size_multiple == 4
+    assert model.hparams["target_dtype"] == "uint8" and model(torch.zeros(1, 1, 36, 44)).shape == (1, 3, 36, 44)
