@@ -196,3 +196,30 @@ def test_two_worker_processes_share_the_files(translator, tmp_path):
                  "--device", "cpu", "--workers", "2"])
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"img_{i}.tif" for i in range(4)]
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_only_whole_files_and_resumes(translator, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    images(tmp_path / "in", n=8, shape=(256, 256))
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "img2img", "infer", str(tmp_path / "in"), "--model", str(translator),
+            "--output", str(out), "--device", "cpu", "--tile", "64", "--overlap", "16"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out.is_dir() and any(out.glob("img_*.tif"))):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = sorted(out.glob("img_*.tif"))
+    assert 1 <= len(finished) < 8, "the run was killed part-way"
+    for path in finished:  # every visible result is complete
+        assert tifffile.imread(path).shape == (256, 256)
+    result = subprocess.run(args + ["--skip-existing"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"skipped {len(finished)} finished" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [f"img_{i}.tif" for i in range(8)]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from img2img.errors import UserError
 from img2img.inference import Predictor
 from img2img.inference.tiling import AxisTiles, TileGrid
 from tests.model_builders import untrained
@@ -73,3 +74,14 @@ def test_progress_hook_counts_every_tile():
     stack = np.zeros((2, 150, 100), np.uint16)
     predictor.predict_probabilities(stack, axes="ZYX")
     assert sum(seen) == predictor.count_tiles(stack.shape, "ZYX") == 2 * len(TileGrid.plan(150, 100, 64, 16, 8))
+
+
+def test_tile_and_overlap_can_be_set_per_call():
+    predictor = Predictor(untrained(depth=3), device="cpu", tile=256, precision="32")
+    image = np.random.default_rng(3).integers(0, 4000, (200, 200)).astype(np.uint16)
+    seen = []
+    predictor.on_tiles = seen.append
+    predictor.predict(image, tile=64, overlap=32)
+    assert sum(seen) == len(TileGrid.plan(200, 200, 64, 32, 8)) and (predictor.tile, predictor.overlap) == (256, 64)
+    with pytest.raises(UserError, match="smaller than the tile"):
+        predictor.predict(image, tile=64, overlap=64)

@@ -8,6 +8,7 @@ result keeps the input's plane axes and, for image outputs, its pixel type.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,9 +62,7 @@ class Predictor:
         self.out_channels = model.out_channels
         self.multiple = model.size_multiple
         self.tile = round_up(tile or default_tile(self.device), self.multiple)
-        self.overlap = self._default_overlap() if overlap is None else overlap
-        if not 0 <= self.overlap < self.tile:
-            raise UserError(f"--overlap {self.overlap} must be at least 0 and smaller than the tile ({self.tile} px)")
+        self.overlap = self._default_overlap() if overlap is None else _checked_overlap(overlap, self.tile)
         self.batch_size = batch_size or default_batch(self.device)
         self.precision = resolve_precision(precision, self.device)
         self._precision_checked = precision != "auto"
@@ -97,13 +96,18 @@ class Predictor:
         return min(self.tile // 4, round_up(2 * field, 16))
 
     # --- arrays --------------------------------------------------------------------------
-    def predict(self, image: np.ndarray, axes: str | None = None) -> np.ndarray:
+    def predict(self, image: np.ndarray, axes: str | None = None, tile: int | None = None,
+                overlap: int | None = None) -> np.ndarray:
         """The model's result with the input's plane axes kept (YX -> YX, ZYX -> ZYX).
 
         Segmentation: uint16 instance labels. Image models: the translated image in the input's
-        pixel type (or `output_dtype`), with channels where the input had them.
+        pixel type (or `output_dtype`), with channels where the input had them. `tile` and
+        `overlap` override the Predictor's for this call.
         """
-        image = np.asarray(image)
+        with self._tiling(tile, overlap):
+            return self._predict(np.asarray(image), axes)
+
+    def _predict(self, image: np.ndarray, axes: str | None) -> np.ndarray:
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         planes, plane_axes = self._planes(image, axes)
         out_axes = self.output_axes(axes)
@@ -120,16 +124,30 @@ class Predictor:
             out = out[:, 0]
         return from_planes(out, self._plane_shape(image, axes, plane_axes), out_axes)
 
-    def predict_probabilities(self, image: np.ndarray, axes: str | None = None) -> np.ndarray:
+    def predict_probabilities(self, image: np.ndarray, axes: str | None = None, tile: int | None = None,
+                              overlap: int | None = None) -> np.ndarray:
         """The network's output mapped to [0, 1], as (planes..., C, Y, X) float32.
 
         For segmentation, channel 0 is the foreground probability and channel 1 the object-centre map.
         """
         image = np.asarray(image)
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
-        planes, plane_axes = self._planes(image, axes)
-        out = np.stack([self._blend_whole(p) for p in planes])
+        with self._tiling(tile, overlap):
+            planes, plane_axes = self._planes(image, axes)
+            out = np.stack([self._blend_whole(p) for p in planes])
         return from_planes(out, self._plane_shape(image, axes, plane_axes), plane_axes + "CYX")
+
+    @contextlib.contextmanager
+    def _tiling(self, tile: int | None, overlap: int | None) -> Iterator[None]:
+        """Use another tile size and overlap for one call (they must still fit together)."""
+        saved = self.tile, self.overlap
+        tile = self.tile if tile is None else round_up(tile, self.multiple)
+        overlap = min(self.overlap, tile // 4) if overlap is None else _checked_overlap(overlap, tile)
+        self.tile, self.overlap = tile, overlap
+        try:
+            yield
+        finally:
+            self.tile, self.overlap = saved
 
     def output_axes(self, axes: str) -> str:
         """Axes of `predict`'s result for an input with `axes`."""
@@ -316,6 +334,12 @@ class Predictor:
         """Run on every file; a failing file is reported in the returned `BatchReport` and skipped."""
         jobs = plan_outputs(list(sources), Path(output_dir), probabilities=save_probabilities, template=template)
         return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
+
+
+def _checked_overlap(overlap: int, tile: int) -> int:
+    if not 0 <= overlap < tile:
+        raise UserError(f"overlap {overlap} must be at least 0 and smaller than the tile ({tile} px)")
+    return overlap
 
 
 def decode_labels(probabilities: np.ndarray, plane_axes: str) -> np.ndarray:
