@@ -37,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
-    p.add_argument("kind", choices=["cells", "fins", "denoise"],
+    p.add_argument("kind", choices=["cells", "fins", "denoise", "larvae"],
                    help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
-                        "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit")
+                        "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit; "
+                        "larvae: clean simulated arenas (sim/) and camera-like other scenes (real/), 8-bit, "
+                        "positions in .json, 256 px unless --size")
     p.add_argument("--output", required=True, type=Path, help="folder to create")
     p.add_argument("--n", type=int, default=200, help="number of images (default 200)")
     p.add_argument("--size", type=int, default=None, help="square size in pixels (default: random 256-1024 per side)")
@@ -98,11 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_synth(args) -> int:
-    from img2img.data.synthetic import TARGET_FOLDER, write_synthetic_dataset
+    from img2img.data.synthetic import summary, write_synthetic_dataset
 
     paths = write_synthetic_dataset(args.kind, args.output, n=args.n, seed=args.seed, size=args.size)
-    targets = TARGET_FOLDER[args.kind]
-    print(f"wrote {len(paths)} images to {args.output / 'images'} and {targets} to {args.output / targets}")
+    print(summary(args.kind, args.output, len(paths)))
     return 0
 
 

@@ -2,12 +2,16 @@
 
 `render_cells` draws fluorescence nuclei (uint16), `render_fins` sea photographs with
 dolphin fins (RGB uint8), `render_denoising` noisy/clean low-light nuclei pairs;
-`write_synthetic_dataset` writes them to images/ + masks/ (denoise: images/ + targets/).
+`render_larvae` larva arenas, clean or camera-like;
+`write_synthetic_dataset` writes them to images/ + masks/ (denoise: images/ + targets/; larvae:
+sim/ + real/ with .json positions).
 """
 
 from img2img.data.synthetic.cells import render_cells
 from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.fins import render_fins
-from img2img.data.synthetic.writer import GENERATORS, PAIR_GENERATORS, TARGET_FOLDER, write_synthetic_dataset
+from img2img.data.synthetic.larvae import render_larvae
+from img2img.data.synthetic.writer import GENERATORS, PAIR_GENERATORS, TARGET_FOLDER, UNPAIRED_KINDS, summary, write_synthetic_dataset
 
-__all__ = ["GENERATORS", "PAIR_GENERATORS", "TARGET_FOLDER", "render_cells", "render_denoising", "render_fins", "write_synthetic_dataset"]
+__all__ = ["GENERATORS", "PAIR_GENERATORS", "TARGET_FOLDER", "UNPAIRED_KINDS", "render_cells", "render_denoising",
+           "render_fins", "render_larvae", "summary", "write_synthetic_dataset"]

@@ -17,6 +17,7 @@ from img2img.data.synthetic.cells import render_cells
 from img2img.data.synthetic.common import SMALLEST_SIDE
 from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.fins import render_fins
+from img2img.data.synthetic.larvae import write_larvae_dataset
 from img2img.errors import UserError
 from img2img.io.images import write_image
 
@@ -26,6 +27,8 @@ GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": 
 PAIR_GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"denoise": render_denoising}
 IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif"}
 TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets"}  # label masks, or clean images
+# Two unmatched domains (sim/ and real/, each image with a .json of positions), for CycleGAN
+UNPAIRED_KINDS = ("larvae",)
 
 
 def write_synthetic_dataset(
@@ -44,23 +47,25 @@ def write_synthetic_dataset(
     drawn in 256..1024. Returns the image paths in order.
     """
     render = {**GENERATORS, **PAIR_GENERATORS}.get(kind)
-    if render is None:
-        raise UserError(f"unknown synthetic data kind {kind!r}; choose one of: {', '.join([*GENERATORS, *PAIR_GENERATORS])}")
+    if render is None and kind not in UNPAIRED_KINDS:
+        choices = ", ".join([*GENERATORS, *PAIR_GENERATORS, *UNPAIRED_KINDS])
+        raise UserError(f"unknown synthetic data kind {kind!r}; choose one of: {choices}")
     if n < 1:
         raise UserError(f"number of synthetic images must be at least 1, got {n}")
     if size is not None and size < SMALLEST_SIDE:
         raise UserError(f"synthetic image size must be at least {SMALLEST_SIDE} px, got {size}")
+    if kind == "larvae":
+        return write_larvae_dataset(output, n, seed=seed, size=size, progress=progress)
     output = Path(output)
     images_dir, masks_dir = output / "images", output / TARGET_FOLDER[kind]
     for folder in (images_dir, masks_dir):
-        if folder.is_dir() and any(folder.iterdir()):
-            raise UserError(f"{folder} already contains files; choose a new output folder or empty this one first")
+        check_empty(folder)
     images_dir.mkdir(parents=True, exist_ok=True)
     masks_dir.mkdir(parents=True, exist_ok=True)
 
     shape = None if size is None else (size, size)
     written = []
-    for i in _maybe_track(range(n), f"Writing {n} synthetic {kind} images", progress):
+    for i in maybe_track(range(n), f"Writing {n} synthetic {kind} images", progress):
         image, labels = render(np.random.default_rng([seed, i]), shape)
         stem = f"{kind}_{i:04d}"
         image_path = images_dir / f"{stem}{IMAGE_SUFFIX[kind]}"
@@ -72,7 +77,20 @@ def write_synthetic_dataset(
     return written
 
 
-def _maybe_track(items: Iterable[int], description: str, progress: bool) -> Iterable[int]:
+def summary(kind: str, output: Path, n: int) -> str:
+    """What `write_synthetic_dataset` wrote, in one line for the CLI."""
+    output = Path(output)
+    if kind in UNPAIRED_KINDS:
+        return f"wrote {n} clean renders to {output / 'sim'} and {n} realistic ones to {output / 'real'} (positions in .json)"
+    return f"wrote {n} images to {output / 'images'} and {TARGET_FOLDER[kind]} to {output / TARGET_FOLDER[kind]}"
+
+
+def check_empty(folder: Path) -> None:
+    if folder.is_dir() and any(folder.iterdir()):
+        raise UserError(f"{folder} already contains files; choose a new output folder or empty this one first")
+
+
+def maybe_track(items: Iterable[int], description: str, progress: bool) -> Iterable[int]:
     if not progress:
         return items
     from rich.progress import track
