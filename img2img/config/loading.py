@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from img2img.config.schema import GENERATOR_CONFIGS, MODEL_CONFIGS, TrainConfig
+from img2img.config.schema import DATA_CONFIGS, GENERATOR_CONFIGS, MODEL_CONFIGS, UNPAIRED_MODELS, TrainConfig
 from img2img.errors import UserError
 
 
@@ -36,8 +36,12 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> TrainConfig:
     except ValidationError as exc:
         model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
         generator = model.get("generator") if isinstance(model.get("generator"), dict) else {}
-        classes = {"model": MODEL_CONFIGS.get(model.get("name", "pix2pix")),
-                   "generator": GENERATOR_CONFIGS.get(generator.get("kind", "unet"))}
+        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        name = model.get("name", "pix2pix")
+        unpaired = name in UNPAIRED_MODELS
+        classes = {"model": MODEL_CONFIGS.get(name),
+                   "generator": GENERATOR_CONFIGS.get(generator.get("kind", "resnet" if unpaired else "unet")),
+                   "data": DATA_CONFIGS.get(data.get("kind", "unpaired" if unpaired else "paired"))}
         problems = [_describe(e, classes) for e in exc.errors()]
         raise UserError(f"{source}: " + "; ".join(problems)) from None
 
@@ -68,6 +72,8 @@ def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None])
     if error["type"] == "union_tag_invalid":
         if loc[-1:] == ["generator"]:
             return f"'{key}.kind': unknown generator {error['input'].get('kind')!r}; choose from {sorted(GENERATOR_CONFIGS)}"
+        if loc[-1:] == ["data"]:
+            return f"'{key}.kind': unknown data kind {error['input'].get('kind')!r}; choose from {sorted(DATA_CONFIGS)}"
         return f"'{key}.name': unknown model {error['input'].get('name')!r}; choose from {sorted(MODEL_CONFIGS)}"
     message = error["msg"].removeprefix("Value error, ")
     return message if key == "(top level)" else f"'{key}': {message}"
@@ -76,15 +82,16 @@ def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None])
 def _without_tags(loc: tuple) -> list[str]:
     """pydantic puts union tags into the location (model.pix2pix.generator.unet.depth); users never write them."""
     parts = [str(p) for p in loc]
-    tags = {"model": MODEL_CONFIGS, "generator": GENERATOR_CONFIGS}
+    tags = {"model": MODEL_CONFIGS, "generator": GENERATOR_CONFIGS, "data": DATA_CONFIGS}
     return [p for i, p in enumerate(parts) if not (i and parts[i - 1] in tags and p in tags[parts[i - 1]])]
 
 
 def _suggest(loc: list[str], classes: dict[str, type[BaseModel] | None]) -> str | None:
     """The closest valid key in the same section, for typos."""
     section: type[BaseModel] | None = TrainConfig
+    parents = {"model": TrainConfig, "data": TrainConfig, "generator": classes["model"]}
     for part in loc[:-1]:
-        if part in classes and section is not None and section is (TrainConfig if part == "model" else classes["model"]):
+        if part in classes and section is not None and section is parents[part]:
             section = classes[part]
             continue
         field = section.model_fields.get(part) if section else None

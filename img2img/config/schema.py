@@ -20,6 +20,9 @@ class Section(BaseModel):
 
 
 class DataConfig(Section):
+    """Paired data (Pix2Pix): inputs and targets matched by file name."""
+
+    kind: Literal["paired"] = "paired"
     input_dir: Path = Field(description="folder of input images")
     target_dir: Path = Field(description="folder of targets, matched to inputs by file name (without suffix)")
     pattern: str = Field("*", description="glob for files in both folders")
@@ -39,6 +42,32 @@ class DataConfig(Section):
         if (self.val_input_dir is None) != (self.val_target_dir is None):
             raise ValueError("give both val_input_dir and val_target_dir, or neither")
         return self
+
+
+class UnpairedDataConfig(Section):
+    """Two unmatched folders (CycleGAN), each sampled on its own so neither loses images."""
+
+    kind: Literal["unpaired"] = "unpaired"
+    a_dir: Path = Field(description="folder of domain A images (e.g. simulated frames)")
+    b_dir: Path = Field(description="folder of domain B images (e.g. real recordings)")
+    pattern: str = Field("*", description="glob for files in both folders")
+    val_a_dir: Path | None = Field(None, description="explicit validation images of A (default: some training images)")
+    val_b_dir: Path | None = None
+    val_images: int = Field(4, ge=1, description="whole images per domain validated when no val folders are given")
+    patch_size: int = Field(256, ge=16, description="square training crops, pixels")
+    batch_size: int = Field(1, ge=1, description="reference CycleGAN: 1")
+    patches_per_image: int = Field(1, ge=1, description="crops per image of the larger folder per epoch")
+    num_workers: int = Field(2, ge=0, description="data-loading processes")
+
+    @model_validator(mode="after")
+    def _val_dirs_together(self) -> "UnpairedDataConfig":
+        if (self.val_a_dir is None) != (self.val_b_dir is None):
+            raise ValueError("give both val_a_dir and val_b_dir, or neither")
+        return self
+
+
+AnyDataConfig = Annotated[Union[DataConfig, UnpairedDataConfig], Field(discriminator="kind")]
+DATA_CONFIGS: dict[str, type[Section]] = {"paired": DataConfig, "unpaired": UnpairedDataConfig}
 
 
 class AugmentationConfig(Section):
@@ -106,8 +135,33 @@ class Pix2PixConfig(Section):
         return raw
 
 
-ModelConfig = Annotated[Union[Pix2PixConfig], Field(discriminator="name")]
-MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig}
+class CycleGANDiscriminatorConfig(DiscriminatorConfig):
+    """The reference CycleGAN PatchGAN uses instance norm (batches are of one image)."""
+
+    norm: Literal["batch", "instance", "none"] = "instance"
+
+
+class CycleGANConfig(Section):
+    """CycleGAN (Zhu et al. 2017): two generators A->B and B->A, a PatchGAN per domain, trained
+    without pairs by cycle consistency. Defaults are the reference ones."""
+
+    name: Literal["cyclegan"] = "cyclegan"
+    generator: ResNetConfig = ResNetConfig()
+    discriminator: CycleGANDiscriminatorConfig = CycleGANDiscriminatorConfig()
+    gan_mode: Literal["lsgan", "vanilla"] = Field("lsgan", description="reference: lsgan (least squares)")
+    cycle_weight: float = Field(10.0, ge=0.0, description="lambda of A->B->A and B->A->B L1 (reference: 10)")
+    identity_weight: float = Field(
+        0.5, ge=0.0, description="identity L1 weight as a share of cycle_weight (reference: 0.5); 0 disables it",
+    )
+    pool_size: int = Field(50, ge=0, description="history of generated images shown to each discriminator; 0 disables")
+
+
+ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig], Field(discriminator="name")]
+MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig}
+# Models trained on two unmatched folders; every other model reads paired data.
+UNPAIRED_MODELS = {"cyclegan"}
+# Geometry only for unpaired models: noise or blur on one domain changes the very style they learn.
+_UNPAIRED_AUGMENTATION = {"brightness_contrast": 0.0, "gamma": 0.0, "blur": 0.0, "noise": 0.0}
 
 
 class OptimizerConfig(Section):
@@ -139,7 +193,7 @@ class TrainConfig(Section):
         description="segmentation: targets are instance label masks; translation: targets are images (denoising, staining)",
     )
     model: ModelConfig = Pix2PixConfig()
-    data: DataConfig
+    data: AnyDataConfig
     normalization: Normalization = Normalization()
     target_normalization: Normalization | None = Field(
         None, description="translation: how target images map to [-1, 1]; default: as `normalization`"
@@ -158,6 +212,44 @@ class TrainConfig(Section):
             raw = {**raw, "model": {"name": "pix2pix", **raw["model"]}}
         return raw
 
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_from_model(cls, raw):
+        """Unpaired models default to task translation and geometry-only augmentation. A missing
+        `data.kind` follows the folder keys given, else the model (older configs: paired)."""
+        if not isinstance(raw, dict):
+            return raw
+        model = raw.get("model")
+        unpaired = isinstance(model, dict) and model.get("name") in UNPAIRED_MODELS
+        raw = dict(raw)
+        data = raw.get("data")
+        if isinstance(data, dict) and "kind" not in data:
+            # The folder keys given decide, so a model/data mismatch gets one clear message below.
+            given = "unpaired" if {"a_dir", "b_dir"} & set(data) else "paired" if {"input_dir", "target_dir"} & set(data) else None
+            raw["data"] = {"kind": given or ("unpaired" if unpaired else "paired"), **data}
+        if unpaired:
+            raw.setdefault("task", "translation")
+            augmentation = raw.get("augmentation")
+            if augmentation is None or isinstance(augmentation, dict):
+                raw["augmentation"] = {**_UNPAIRED_AUGMENTATION, **(augmentation or {})}
+        return raw
+
+    @model_validator(mode="after")
+    def _data_fits_model(self) -> "TrainConfig":
+        unpaired = self.model.name in UNPAIRED_MODELS
+        if unpaired and self.data.kind != "unpaired":
+            raise ValueError(f"model {self.model.name} trains on two unmatched folders: give data.a_dir and data.b_dir")
+        if not unpaired and self.data.kind == "unpaired":
+            raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir")
+        if unpaired and self.task != "translation":
+            raise ValueError(f"model {self.model.name} translates images; set task: translation (or remove task)")
+        if unpaired and self.target_normalization is not None:
+            raise ValueError(
+                "target_normalization: CycleGAN scales both domains with `normalization`, so one checkpoint runs "
+                "either direction; remove target_normalization"
+            )
+        return self
+
     @model_validator(mode="after")
     def _patch_fits_generator(self) -> "TrainConfig":
         multiple = self.generator_size_multiple
@@ -167,8 +259,19 @@ class TrainConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _patch_fits_discriminator(self) -> "TrainConfig":
+        """Each PatchGAN layer halves the patch; below 3 px before its last two 4x4 convs nothing is left to judge."""
+        n = self.model.discriminator.n_layers
+        if self.data.patch_size < 3 * 2**n:
+            raise ValueError(
+                f"data.patch_size {self.data.patch_size} is too small for the {n}-layer PatchGAN (at least {3 * 2**n} px); "
+                "raise data.patch_size or lower model.discriminator.n_layers"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _options_fit_task(self) -> "TrainConfig":
-        if self.task == "translation" and self.model.foreground_weight != 1.0:
+        if self.task == "translation" and getattr(self.model, "foreground_weight", 1.0) != 1.0:
             raise ValueError("model.foreground_weight weights object pixels of segmentation masks; remove it for task translation")
         if self.task == "segmentation" and self.target_normalization is not None:
             raise ValueError("target_normalization is for task translation; segmentation targets are label masks")
@@ -196,5 +299,13 @@ class TrainConfig(Section):
 
     @property
     def best_metric(self) -> str:
-        """The validation metric (higher is better) that picks best.ckpt."""
+        """The validation metric that picks best.ckpt (see `best_mode`). CycleGAN has no target
+        to score against, so its mean cycle L1 (A->B->A and B->A->B) stands in."""
+        if self.model.name == "cyclegan":
+            return "val/loss_cycle"
         return "val/psnr" if self.task == "translation" else "val/f1"
+
+    @property
+    def best_mode(self) -> Literal["min", "max"]:
+        """Whether `best_metric` is better low (losses) or high (scores)."""
+        return "min" if self.best_metric.startswith("val/loss") else "max"

@@ -44,13 +44,20 @@ class PairedAugmentation:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(C, H, W) input and target -> augmented (C, P, P) patches."""
         out = self.geometry(image=np.ascontiguousarray(x.transpose(1, 2, 0)), mask=np.ascontiguousarray(y.transpose(1, 2, 0)))
-        image, target = out["image"], out["mask"]
-        if self.intensity is not None:
-            lo, hi = float(image.min()), float(image.max())
-            span = max(hi - lo, 1e-6)
-            unit = self.intensity(image=(0.25 + 0.5 * (image - lo) / span).astype(np.float32))["image"]
-            image = (unit.reshape(image.shape) - 0.25) / 0.5 * span + lo
-        return _chw(image), _chw(target)
+        return _chw(self._intensity(out["image"])), _chw(out["mask"])
+
+    def single(self, x: np.ndarray) -> np.ndarray:
+        """One (C, H, W) image without a target (unpaired data) -> an augmented (C, P, P) patch."""
+        out = self.geometry(image=np.ascontiguousarray(x.transpose(1, 2, 0)))
+        return _chw(self._intensity(out["image"]))
+
+    def _intensity(self, image: np.ndarray) -> np.ndarray:
+        if self.intensity is None:
+            return image
+        lo, hi = float(image.min()), float(image.max())
+        span = max(hi - lo, 1e-6)
+        unit = self.intensity(image=(0.25 + 0.5 * (image - lo) / span).astype(np.float32))["image"]
+        return (unit.reshape(image.shape) - 0.25) / 0.5 * span + lo
 
 
 def _chw(a: np.ndarray) -> np.ndarray:

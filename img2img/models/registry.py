@@ -6,9 +6,10 @@ from __future__ import annotations
 from img2img.config.schema import TrainConfig
 from img2img.errors import UserError
 from img2img.models.gan_base import GanModule
+from img2img.models.cyclegan import CycleGAN
 from img2img.models.pix2pix import Pix2Pix
 
-MODELS: dict[str, type[GanModule]] = {"pix2pix": Pix2Pix}
+MODELS: dict[str, type[GanModule]] = {"pix2pix": Pix2Pix, "cyclegan": CycleGAN}
 
 
 def model_class(name: str) -> type[GanModule]:

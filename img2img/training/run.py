@@ -14,6 +14,7 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
 from img2img.config.schema import TrainConfig
 from img2img.data.datamodule import PairedDataModule
+from img2img.data.unpaired import UnpairedDataModule
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
 from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
@@ -34,14 +35,16 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
         )
     pl.seed_everything(config.seed, workers=True, verbose=False)
     _quiet_lightning()
-    # best.ckpt follows validation F1 (segmentation) or PSNR (translation); last.ckpt is
-    # refreshed at every validation (so an interrupted run can be resumed) and once more at the end.
+    # best.ckpt follows validation F1 (segmentation), PSNR (translation) or the cycle L1 (CycleGAN):
+    # `config.best_metric` and `best_mode`. last.ckpt is refreshed at every validation (so an
+    # interrupted run can be resumed) and once more at the end.
     checkpoints = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor=config.best_metric, mode="max", save_last=True,
+        dirpath=out / "checkpoints", filename="best", monitor=config.best_metric, mode=config.best_mode, save_last=True,
         auto_insert_metric_name=False, enable_version_counter=False,
     )
     trainer = _build_trainer(config, checkpoints, progress)
-    datamodule = PairedDataModule(config, size_multiple=config.generator_size_multiple, progress=progress)
+    data_module = UnpairedDataModule if config.data.kind == "unpaired" else PairedDataModule
+    datamodule = data_module(config, size_multiple=config.generator_size_multiple, progress=progress)
     model = build_model(
         config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype
     )
