@@ -139,11 +139,19 @@ class Predictor:
 
     @contextlib.contextmanager
     def _tiling(self, tile: int | None, overlap: int | None) -> Iterator[None]:
-        """Use another tile size and overlap for one call (they must still fit together)."""
+        """Use another tile size and overlap for one call (they must still fit together).
+
+        Without overrides nothing is touched, so a tile shrunk after running out of memory stays
+        small for the next image.
+        """
+        if tile is None and overlap is None:
+            yield
+            return
         saved = self.tile, self.overlap
         tile = self.tile if tile is None else round_up(tile, self.multiple)
-        overlap = min(self.overlap, tile // 4) if overlap is None else _checked_overlap(overlap, tile)
-        self.tile, self.overlap = tile, overlap
+        if overlap is None:
+            overlap = self.overlap if self.overlap < tile else tile // 4
+        self.tile, self.overlap = tile, _checked_overlap(overlap, tile)
         try:
             yield
         finally:
