@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from rich.progress import track
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from img2img.config.schema import TrainConfig, UnpairedDataConfig
@@ -27,7 +28,7 @@ from img2img.io.normalization import Normalization
 
 
 def load_domain(folder: Path, pattern: str, normalization: Normalization, patch_size: int | None,
-                at_least: int = 2) -> tuple[list[TrainingPair], list[Path]]:
+                at_least: int = 2, progress: bool = False) -> tuple[list[TrainingPair], list[Path]]:
     """Every image of `folder`, normalized; as TrainingPairs whose target is the image itself,
     so the whole-image validation dataset serves unpaired data unchanged."""
     files = list_images(folder, pattern)
@@ -35,7 +36,7 @@ def load_domain(folder: Path, pattern: str, normalization: Normalization, patch_
         found = "no images" if not files else "only one image"
         raise UserError(f"{folder}: {found} matching '{pattern}' (.tif, .tiff, .png, .jpg); unpaired training needs at least {at_least}")
     images = []
-    for path in files:
+    for path in track(files, description=f"loading {folder}", transient=True) if progress else files:
         raw, dtype = read_input_2d(path)
         if patch_size is not None and min(raw.shape[1:]) < patch_size:
             raise UserError(
@@ -105,8 +106,8 @@ class UnpairedDataModule(pl.LightningDataModule):
         self.config = config
         self.size_multiple = size_multiple
         norm = config.normalization
-        self.a, files_a = load_domain(data.a_dir, data.pattern, norm, data.patch_size)
-        self.b, files_b = load_domain(data.b_dir, data.pattern, norm, data.patch_size)
+        self.a, files_a = load_domain(data.a_dir, data.pattern, norm, data.patch_size, progress=progress)
+        self.b, files_b = load_domain(data.b_dir, data.pattern, norm, data.patch_size, progress=progress)
         if data.val_a_dir is not None:
             self.val_a, val_files_a = load_domain(data.val_a_dir, data.pattern, norm, None, at_least=1)
             self.val_b, val_files_b = load_domain(data.val_b_dir, data.pattern, norm, None, at_least=1)
