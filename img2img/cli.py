@@ -66,10 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probabilities", action="store_true", help="segmentation: also write NAME_probabilities.tif (float32)")
     p.add_argument("--output-dtype", default="same", choices=["same", "uint8", "uint16", "float32"],
                    help="pixel type of image results (default: the input's); out-of-range values are clipped")
-    p.add_argument("--tile", type=int, help="tile side in pixels (default: 512 on CPU, 1024 on GPU)")
+    p.add_argument("--tile", type=int, help="tile side in pixels (default: 1024)")
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: from the model's receptive field)")
     p.add_argument("--batch-size", type=int, help="tiles per batch on the device (default: 1 on CPU, 8 on GPU)")
     p.add_argument("--channels", help="input channels to feed the model, e.g. 0 or 0,2 or 0,0,0")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN: which way to translate (default AtoB)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto spreads files over all GPUs)")
     p.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"],
                    help="auto: bf16 where the hardware has it and it matches float32 on the first tiles")
@@ -136,6 +137,7 @@ def run_infer(args) -> int:
     options = PredictorOptions(
         device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
         precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,
+        direction=args.direction,
     )
     report = infer_files(args.model, options, jobs, workers=args.workers, skip_existing=args.skip_existing)
     rate = f", {report.megapixels / report.seconds:.2f} MP/s" if report.seconds > 0 and report.megapixels else ""

@@ -223,3 +223,8 @@ def test_a_killed_run_leaves_only_whole_files_and_resumes(translator, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"skipped {len(finished)} finished" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [f"img_{i}.tif" for i in range(8)]
+
+
+def test_direction_is_only_for_cyclegan(segmenter):
+    with pytest.raises(UserError, match="only CycleGAN models run in two directions"):
+        Predictor.from_checkpoint(segmenter, device="cpu", direction="BtoA")

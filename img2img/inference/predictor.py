@@ -37,8 +37,8 @@ BF16_MAX_TOLERANCE = 0.1
 class Predictor:
     """Run one model on arrays or files.
 
-    tile / overlap: tile side and overlap in input pixels (default: 512/1024 px on CPU/GPU; an
-    overlap of four times the generator's receptive-field radius, at most a quarter tile).
+    tile / overlap: tile side and overlap in input pixels (default: 1024 px; an overlap of
+    four times the generator's receptive-field radius, at most a quarter tile).
     precision: 'auto' (bf16 autocast where the hardware has it and the output stays close to
     float32), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2].
     """
@@ -54,12 +54,16 @@ class Predictor:
         channels: list[int] | None = None,
         output_dtype: str = "same",
         channels_last: bool | None = None,
+        direction: str | None = None,
     ):
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
         self.config = model.config
-        self.in_channels = model.in_channels
-        self.out_channels = model.out_channels
+        self.in_channels, self.out_channels = model.in_channels, model.out_channels
+        # Pixel types of the images the model was trained to read and to make.
+        self.trained_dtypes = (model.hparams.get("input_dtype"), model.hparams.get("target_dtype"))
+        if direction is not None:
+            self._set_direction(direction)
         self.multiple = model.size_multiple
         self.tile = round_up(tile or default_tile(self.device), self.multiple)
         self.overlap = self._default_overlap() if overlap is None else _checked_overlap(overlap, self.tile)
@@ -77,6 +81,15 @@ class Predictor:
             raise UserError(f"--output-dtype {output_dtype}: label images are always uint16; the option is for image outputs")
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
+
+    def _set_direction(self, direction: str) -> None:
+        """CycleGAN: run B -> A, which reads B's channels and pixel type and makes A's."""
+        if not hasattr(self.model, "direction"):
+            raise UserError(f"--direction {direction}: only CycleGAN models run in two directions")
+        self.model.direction = direction
+        if direction == "BtoA":
+            self.in_channels, self.out_channels = self.out_channels, self.in_channels
+            self.trained_dtypes = self.trained_dtypes[::-1]
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", **options) -> "Predictor":
@@ -172,7 +185,7 @@ class Predictor:
             return np.dtype(np.uint16)
         if self.output_dtype != "same":
             return np.dtype(self.output_dtype)
-        trained_in, trained_out = (self.model.hparams.get(k) for k in ("input_dtype", "target_dtype"))
+        trained_in, trained_out = self.trained_dtypes
         return np.dtype(trained_out if trained_out and trained_out != trained_in else input_dtype)
 
     # --- one plane -----------------------------------------------------------------------
@@ -205,7 +218,7 @@ class Predictor:
 
     def _check_pixel_type(self, dtype: np.dtype) -> None:
         """With `dtype` normalization the pixel type sets the scale, so it must match training."""
-        trained = self.model.hparams.get("input_dtype")
+        trained = self.trained_dtypes[0]
         if self.config.normalization.mode == "dtype" and trained and np.dtype(dtype) != np.dtype(trained):
             raise UserError(
                 f"pixel type {dtype} differs from the {trained} images this model was trained on "
@@ -293,7 +306,7 @@ class Predictor:
         restoration (denoising, deconvolution), where input and target share units.
         """
         norm = getattr(self.config, "target_normalization", None) or self.config.normalization
-        target_dtype = self.model.hparams.get("target_dtype") or self.model.hparams.get("input_dtype") or "float32"
+        target_dtype = self.trained_dtypes[1] or self.trained_dtypes[0] or "float32"
         if norm.mode == "percentile":
             lo, hi = norm.range_of(plane)
             if len(lo) != self.out_channels:

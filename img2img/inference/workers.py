@@ -30,6 +30,7 @@ class PredictorOptions:
     precision: str = "auto"
     channels: list[int] | None = None
     output_dtype: str = "same"
+    direction: str | None = None
 
 
 def worker_devices(device: str, workers: int | None) -> list[str]:
