@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probabilities", action="store_true", help="segmentation: also write NAME_probabilities.tif (float32)")
     p.add_argument("--output-dtype", default="same", choices=["same", "uint8", "uint16", "float32"],
                    help="pixel type of image results (default: the input's); out-of-range values are clipped")
-    p.add_argument("--tile", type=int, help="tile side in pixels (default: 1024)")
+    p.add_argument("--tile", type=int, help="tile side in pixels (default: 8x the network size multiple, 512-2048; 1024+ on GPU)")
     p.add_argument("--overlap", type=int, help="tile overlap in pixels (default: from the model's receptive field)")
     p.add_argument("--batch-size", type=int, help="tiles per batch on the device (default: 1 on CPU, 8 on GPU)")
     p.add_argument("--channels", help="input channels to feed the model, e.g. 0 or 0,2 or 0,0,0")

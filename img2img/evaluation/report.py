@@ -59,6 +59,11 @@ def write_figure(evaluation: Evaluation, path: Path) -> Path:
             ax.imshow(panel, cmap="gray" if panel.ndim == 2 else None)
             ax.set_title(f"{example.name}: {titles[c]}" if c == 0 else titles[c])
             ax.axis("off")
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Write a matplotlib figure atomically and free it."""
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=80)

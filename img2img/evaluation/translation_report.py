@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from img2img.evaluation.report import save_figure  # noqa: E402
 from img2img.evaluation.translation import TranslationEvaluation  # noqa: E402
 from img2img.io.atomic import atomic_path  # noqa: E402
 
@@ -51,11 +52,7 @@ def write_figure(evaluation: TranslationEvaluation, path: Path) -> Path:
             ax.imshow(image[0] if image.shape[0] != 3 else image.transpose(1, 2, 0), cmap="gray")
             ax.set_title(f"{example.name}: {TITLES.get(title, title)}" if c == 0 else TITLES.get(title, title))
             ax.axis("off")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_report(

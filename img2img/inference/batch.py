@@ -80,9 +80,9 @@ def run_files(
                     outputs = predictor.results_for(image, job.destination, job.probabilities)
                 except Exception as exc:  # one bad file must not lose the rest of the run
                     report.failures[job.source] = _reason(exc, job.source)
-                    bar.advance(files_task)
+                    _advance(bar, files_task, on_file, job.source)
                     continue
-                report.megapixels += image.data.size / 1e6
+                report.megapixels += _megapixels(image)
                 _finish(writing, report, bar, files_task, on_file)  # one write in flight at a time
                 writing = (job, pool.submit(write_outputs, outputs))
             _finish(writing, report, bar, files_task, on_file)
@@ -114,9 +114,19 @@ def _finish(writing, report: BatchReport, bar: Progress, task, on_file) -> None:
         report.written.append(future.result())
     except Exception as exc:
         report.failures[job.source] = _reason(exc, job.source)
+    _advance(bar, task, on_file, job.source)
+
+
+def _advance(bar: Progress, task, on_file, source: Path) -> None:
     bar.advance(task)
     if on_file is not None:
-        on_file(job.source)
+        on_file(source)
+
+
+def _megapixels(image: Image) -> float:
+    """Image pixels (planes x height x width), channels not counted."""
+    channels = image.data.shape[image.axes.index("C")] if "C" in image.axes else 1
+    return image.data.size / channels / 1e6
 
 
 def _reason(exc: Exception, path: Path) -> str:

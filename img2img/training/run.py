@@ -52,7 +52,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
         tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
     last = out / "checkpoints" / "last.ckpt"
-    trainer.save_checkpoint(last)
+    trainer.save_checkpoint(last, weights_only=False)  # the full state, so --resume continues exactly
     return Path(checkpoints.best_model_path or last)
 
 
