@@ -169,3 +169,22 @@ def test_unusable_accelerator_is_a_clear_error(cells, tmp_path, capsys):
     assert main(["train", str(config), "--set", "trainer.accelerator=tpu"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "accelerator='tpu'" in err
+
+
+def test_dolphin_photos_train_infer_and_evaluate_against_kmeans(tmp_path, capsys):
+    """The RGB photo path: the shipped dolphin config, shrunk, through synth, train, infer, evaluate."""
+    data = tmp_path / "fins"
+    assert main(["synth", "fins", "--output", str(data), "--n", "4", "--size", "128", "--seed", "5"]) == 0
+    run = tmp_path / "run"
+    args = ["train", "experiments/dolphin_segmentation.yaml"] + sets(
+        f"data.input_dir={data / 'images'}", f"data.target_dir={data / 'masks'}", f"output_dir={run}", *TINY_MODEL
+    )
+    assert main(args) == 0
+    best = run / "checkpoints" / "best.ckpt"
+    assert main(["infer", str(data / "images"), "--model", str(best), "--output", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    labels = tifffile.imread(tmp_path / "out" / "fins_0000.tif")
+    assert labels.dtype == np.uint16 and labels.shape == (128, 128)
+    assert main(["evaluate", "--model", str(best), "--input", str(data / "images"), "--target", str(data / "masks"),
+                 "--output", str(tmp_path / "eval")]) == 0
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["baseline"] == "color_kmeans" and set(metrics["summary"]) == {"model", "baseline"}

@@ -43,6 +43,10 @@ class AxisTiles:
             return cls(length, padded, size, (0,))
         step = max(multiple, (size - overlap) // multiple * multiple)
         n = math.ceil((padded - size) / step) + 1
+        # The smallest tile that still covers the axis with n tiles at the asked overlap: with
+        # 512 px tiles, a 2048 px image is then 5 tiles of 464 px, not 5 of 512 (20% less work).
+        while size - multiple >= max(multiple, overlap + 1) and _min_overlap(padded, size - multiple, n, multiple) >= overlap:
+            size -= multiple
         span = padded - size
         starts = tuple(round(i * span / (n - 1) / multiple) * multiple for i in range(n))
         return cls(length, padded, size, starts)
@@ -56,6 +60,12 @@ class AxisTiles:
         if index < len(self.starts) - 1:
             w *= _fade_in(s + self.size - self.starts[index + 1], self.size)[::-1]
         return w
+
+
+def _min_overlap(padded: int, size: int, n: int, multiple: int) -> int:
+    """Smallest overlap between neighbours when n tiles of `size` are spread evenly on the grid."""
+    gap_units = math.ceil((padded - size) / multiple / (n - 1))
+    return size - gap_units * multiple
 
 
 def _fade_in(overlap: int, size: int) -> np.ndarray:
