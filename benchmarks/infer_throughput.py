@@ -79,24 +79,24 @@ def reference_loop(model, files: list[Path], out: Path, device: str, tile: int =
             tifffile.imwrite(out / path.name, result, compression="zlib")
 
 
-def our_path(model, files: list[Path], out: Path, device: str, tile: int | None) -> dict:
+def our_path(model, files: list[Path], out: Path, device: str, tile: int | None, precision: str = "auto") -> dict:
     from img2img.inference import Predictor
     from img2img.inference.batch import run_files
     from img2img.inference.outputs import plan_outputs
 
-    predictor = Predictor(model, device=device, tile=tile)
+    predictor = Predictor(model, device=device, tile=tile, precision=precision)
     report = run_files(predictor, plan_outputs(files, out), progress=False)
     assert not report.failures, report.failures
     return {"precision": predictor.precision, "tile": predictor.tile, "overlap": predictor.overlap,
             "batch": predictor.batch_size, "channels_last": predictor.channels_last}
 
 
-def _measure(kind, name, files, out, device, tile, queue):
+def _measure(kind, name, files, out, device, tile, precision, queue):
     model = make_model(name)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     start = time.perf_counter()
-    settings = reference_loop(model, files, out, device) if kind == "reference" else our_path(model, files, out, device, tile)
+    settings = reference_loop(model, files, out, device) if kind == "reference" else our_path(model, files, out, device, tile, precision)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
@@ -105,11 +105,11 @@ def _measure(kind, name, files, out, device, tile, queue):
                "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "settings": settings or {}})
 
 
-def measure(kind, name, files, out, device, tile=None) -> dict:
+def measure(kind, name, files, out, device, tile=None, precision="auto") -> dict:
     """Run one measurement in a fresh process, so its peak memory is its own."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_measure, args=(kind, name, files, out, device, tile, queue))
+    process = context.Process(target=_measure, args=(kind, name, files, out, device, tile, precision, queue))
     process.start()
     while True:
         try:
@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--tile", type=int, help="our tile size (default: Predictor's choice for the device)")
+    parser.add_argument("--precision", default="auto", help="our path's --precision (auto checks bf16 against float32)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--big", type=int, help="also run one SIZE x SIZE image through our path for peak memory")
     parser.add_argument("--big-model", default="unet-small")
@@ -143,7 +144,7 @@ def main() -> None:
         print("|---|---|---:|---:|---:|---|")
         for name in args.models.split(","):
             ref = measure("reference", name, files, tmp / f"ref_{name}", args.device)
-            ours = measure("ours", name, files, tmp / f"ours_{name}", args.device, args.tile)
+            ours = measure("ours", name, files, tmp / f"ours_{name}", args.device, args.tile, args.precision)
             s = ours["settings"]
             print(f"| {name} | reference loop (fp32, batch 1, 512 px tiles, no overlap) | {ref['mp_s']:.3f} | 1.00 | {ref['peak_rss_gb']:.2f} | |")
             print(f"| {name} | img2img infer | {ours['mp_s']:.3f} | {ours['mp_s'] / ref['mp_s']:.2f} | {ours['peak_rss_gb']:.2f} | "
@@ -151,7 +152,7 @@ def main() -> None:
             sys.stdout.flush()
         if args.big:
             big = make_images(tmp / "big", 1, args.big, compress=False)
-            result = measure("ours", args.big_model, big, tmp / "big_out", args.device, args.tile)
+            result = measure("ours", args.big_model, big, tmp / "big_out", args.device, args.tile, args.precision)
             print(f"\n{args.big} x {args.big} uint16 ({args.big ** 2 * 2 / 2**30:.2f} GB) through img2img infer with {args.big_model}: "
                   f"{result['seconds']:.0f} s, {result['mp_s']:.2f} MP/s, peak RSS {result['peak_rss_gb']:.2f} GB")
 
