@@ -50,11 +50,8 @@ def load_segmentation_pair(input_path: Path, target_path: Path, normalization: N
     return TrainingPair(input_path.stem, normalization.normalize(raw), target.astype(np.float32), labels, dtype)
 
 
-def load_translation_pair(
-    input_path: Path, target_path: Path, normalization: Normalization, target_normalization: Normalization
-) -> TrainingPair:
-    """An image -> image pair. The target is clipped to [-1, 1]: a tanh output cannot go beyond,
-    and L1 towards unreachable values would only bias the rest of the image."""
+def read_image_pair(input_path: Path, target_path: Path) -> tuple[tuple[np.ndarray, str], tuple[np.ndarray, str]]:
+    """Raw (C, H, W) input and target planes with their pixel types; sizes must match."""
     raw, dtype = read_input_2d(input_path)
     target_raw, target_dtype = read_input_2d(target_path)
     if target_raw.shape[1:] != raw.shape[1:]:
@@ -62,6 +59,15 @@ def load_translation_pair(
             f"{target_path}: target is {target_raw.shape[1]}x{target_raw.shape[2]} but its input {input_path.name} is "
             f"{raw.shape[1]}x{raw.shape[2]}; targets must match their inputs pixel for pixel"
         )
+    return (raw, dtype), (target_raw, target_dtype)
+
+
+def load_translation_pair(
+    input_path: Path, target_path: Path, normalization: Normalization, target_normalization: Normalization
+) -> TrainingPair:
+    """An image -> image pair. The target is clipped to [-1, 1]: a tanh output cannot go beyond,
+    and L1 towards unreachable values would only bias the rest of the image."""
+    (raw, dtype), (target_raw, target_dtype) = read_image_pair(input_path, target_path)
     target = np.clip(target_normalization.normalize(target_raw), -1.0, 1.0)
     return TrainingPair(input_path.stem, normalization.normalize(raw), target, None, dtype, target_dtype)
 
@@ -75,21 +81,19 @@ def load_pair(input_path: Path, target_path: Path, config: TrainConfig) -> Train
 
 def check_targets(pairs: list[TrainingPair], paths: list[Path]) -> tuple[int, str | None]:
     """All targets must share a channel count (to batch them) and pixel type; return them."""
-    channels, dtype = pairs[0].target.shape[0], pairs[0].target_dtype
-    for pair, path in zip(pairs, paths):
-        if pair.target.shape[0] != channels:
-            raise UserError(f"{path}: has {pair.target.shape[0]} channels but {paths[0].name} has {channels}; all targets need the same")
-        if pair.target_dtype != dtype:
-            raise UserError(f"{path}: pixel type {pair.target_dtype} differs from {paths[0].name} ({dtype}); convert the folder to one type")
-    return channels, dtype
+    return _check_uniform([(p.target.shape[0], p.target_dtype) for p in pairs], paths, "targets")
 
 
 def check_consistent(pairs: list[TrainingPair], paths: list[Path]) -> tuple[int, str]:
     """All inputs must share a channel count and pixel type; return them."""
-    channels, dtype = pairs[0].input.shape[0], pairs[0].input_dtype
-    for pair, path in zip(pairs, paths):
-        if pair.input.shape[0] != channels:
-            raise UserError(f"{path}: has {pair.input.shape[0]} channels but {paths[0].name} has {channels}; all inputs need the same")
-        if pair.input_dtype != dtype:
-            raise UserError(f"{path}: pixel type {pair.input_dtype} differs from {paths[0].name} ({dtype}); convert the folder to one type")
+    return _check_uniform([(p.input.shape[0], p.input_dtype) for p in pairs], paths, "inputs")
+
+
+def _check_uniform(facts: list[tuple[int, str | None]], paths: list[Path], what: str) -> tuple[int, str | None]:
+    channels, dtype = facts[0]
+    for (n, kind), path in zip(facts, paths):
+        if n != channels:
+            raise UserError(f"{path}: has {n} channels but {paths[0].name} has {channels}; all {what} need the same")
+        if kind != dtype:
+            raise UserError(f"{path}: pixel type {kind} differs from {paths[0].name} ({dtype}); convert the folder to one type")
     return channels, dtype

@@ -16,7 +16,7 @@ import torch
 from rich.progress import track
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
-from img2img.data.loading import read_input_2d
+from img2img.data.loading import read_image_pair
 from img2img.data.pairing import pair_files
 from img2img.errors import UserError
 from img2img.evaluation.denoising_baselines import DENOISING_BASELINES
@@ -64,13 +64,7 @@ def evaluate_translation(
     pairs = pair_files(Path(input_dir), Path(target_dir), pattern)
     result: TranslationEvaluation | None = None
     for image_path, target_path in track(pairs, description="evaluating", disable=not progress):
-        raw, _ = read_input_2d(image_path)
-        truth, _ = read_input_2d(target_path)
-        if truth.shape[1:] != raw.shape[1:]:
-            raise UserError(
-                f"{target_path}: target is {truth.shape[1]}x{truth.shape[2]} but {image_path.name} is "
-                f"{raw.shape[1]}x{raw.shape[2]}; targets must match their inputs"
-            )
+        (raw, _), (truth, _) = read_image_pair(image_path, target_path)
         lo, hi = target_range(norm, truth)
         outputs = {"model": lo[:, None, None] + predictor.predict_probabilities(raw, "CYX") * (hi - lo)[:, None, None]}
         if raw.shape[0] == truth.shape[0]:  # same channels: the input itself and classical filters compete
