@@ -318,7 +318,7 @@ class Predictor:
         normalization has no fixed scale, so the input's own range is used: right for
         restoration (denoising, deconvolution), where input and target share units.
         """
-        norm = getattr(self.config, "target_normalization", None) or self.config.normalization
+        norm = self.config.target_norm
         target_dtype = self.trained_dtypes[1] or self.trained_dtypes[0] or "float32"
         if norm.mode == "percentile":
             lo, hi = norm.range_of(plane)
