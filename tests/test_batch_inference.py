@@ -228,3 +228,9 @@ def test_a_killed_run_leaves_only_whole_files_and_resumes(translator, tmp_path):
 def test_direction_is_only_for_cyclegan(segmenter):
     with pytest.raises(UserError, match="only CycleGAN models run in two directions"):
         Predictor.from_checkpoint(segmenter, device="cpu", direction="BtoA")
+
+
+def test_predict_file_writes_one_result(translator, tmp_path):
+    source = images(tmp_path / "in", n=1)[0]
+    written = Predictor.from_checkpoint(translator, device="cpu").predict_file(source, tmp_path / "out" / "r.tif")
+    assert written == tmp_path / "out" / "r.tif" and tifffile.imread(written).dtype == np.uint16

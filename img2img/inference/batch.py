@@ -54,8 +54,9 @@ def run_files(
     """Predict every job's source into its destination; returns what was written, skipped and failed."""
     report = BatchReport()
     if skip_existing:
-        report.skipped = [j.source for j in jobs if j.done()]
-        jobs = [j for j in jobs if not j.done()]
+        finished = {j.source for j in jobs if j.done()}
+        report.skipped = [j.source for j in jobs if j.source in finished]
+        jobs = [j for j in jobs if j.source not in finished]
         for source in report.skipped if on_file else ():
             on_file(source)
     remove_stale_temporaries(jobs)

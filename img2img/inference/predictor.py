@@ -332,11 +332,7 @@ class Predictor:
     def predict_file(self, source: Path, destination: Path, probabilities: Path | None = None) -> Path:
         """The result for one file as a TIFF with the input's axes and pixel size (and the
         probability maps, float32, if asked)."""
-        image = read_image(source, lazy=True)
-        return self.write_result(image, destination, probabilities)
-
-    def write_result(self, image: Image, destination: Path, probabilities: Path | None = None) -> Path:
-        return write_outputs(self.results_for(image, destination, probabilities))
+        return write_outputs(self.results_for(read_image(source, lazy=True), destination, probabilities))
 
     def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
         """(path, array, axes, resolution) to write for `image`: the result first, then the maps."""

@@ -61,7 +61,8 @@ def infer_files(
     if len(devices) == 1 or len(jobs) <= 1:
         predictor = Predictor.from_checkpoint(checkpoint, **{**asdict(options), "device": devices[0]})
         return run_files(predictor, jobs, skip_existing=skip_existing, progress=progress)
-    Predictor.from_checkpoint(checkpoint, device="cpu")  # a bad checkpoint fails here, once, not per worker
+    # A bad checkpoint or option fails here, once, rather than in every worker.
+    Predictor.from_checkpoint(checkpoint, **{**asdict(options), "device": "cpu"})
     context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
     queue = context.Queue()
     threads = max(1, (os.cpu_count() or 1) // len(devices)) if devices[0] == "cpu" else None
