@@ -23,8 +23,14 @@ from img2img.models.registry import build_model
 
 
 
-def train(config: TrainConfig, resume: str | Path | None = None, progress: bool = True) -> Path:
-    """Train and return the path of the best checkpoint (by `config.best_metric`)."""
+def train(
+    config: TrainConfig, resume: str | Path | None = None, progress: bool = True,
+    callbacks: list[pl.Callback] | None = None,
+) -> Path:
+    """Train and return the path of the best checkpoint (by `config.best_metric`).
+
+    `callbacks` are extra Lightning callbacks: the napari plugin uses them to plot the loss
+    live and to stop training on a button press."""
     out = Path(config.output_dir)
     if resume is not None:
         _check_resume(Path(resume), config)
@@ -42,7 +48,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
         dirpath=out / "checkpoints", filename="best", monitor=config.best_metric, mode=config.best_mode, save_last=True,
         auto_insert_metric_name=False, enable_version_counter=False,
     )
-    trainer = _build_trainer(config, checkpoints, progress)
+    trainer = _build_trainer(config, [checkpoints, *(callbacks or [])], progress)
     data_module = UnpairedDataModule if config.data.kind == "unpaired" else PairedDataModule
     datamodule = data_module(config, size_multiple=config.generator_size_multiple, progress=progress)
     model = build_model(
@@ -56,7 +62,7 @@ def train(config: TrainConfig, resume: str | Path | None = None, progress: bool 
     return Path(checkpoints.best_model_path or last)
 
 
-def _build_trainer(config: TrainConfig, checkpoints: ModelCheckpoint, progress: bool) -> pl.Trainer:
+def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: bool) -> pl.Trainer:
     """The Lightning Trainer; bad accelerator/device/precision settings become one-line errors."""
     out = Path(config.output_dir)
     t = config.trainer
@@ -72,7 +78,7 @@ def _build_trainer(config: TrainConfig, checkpoints: ModelCheckpoint, progress: 
             precision=t.precision,
             # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
             logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
-            callbacks=[checkpoints, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
+            callbacks=[*callbacks, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
             enable_progress_bar=progress,
             enable_model_summary=False,
             num_sanity_val_steps=0,
