@@ -37,11 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
-    p.add_argument("kind", choices=["cells", "fins", "denoise", "larvae"],
+    p.add_argument("kind", choices=["cells", "fins", "denoise", "larvae", "photos"],
                    help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
                         "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit; "
                         "larvae: clean simulated arenas (sim/) and camera-like other scenes (real/), 8-bit, "
-                        "positions in .json, 256 px unless --size")
+                        "positions in .json, 256 px unless --size; "
+                        "photos: RGB photos (photo/) and paintings of other scenes (painting/), 256 px unless --size")
     p.add_argument("--output", required=True, type=Path, help="folder to create")
     p.add_argument("--n", type=int, default=200, help="number of images (default 200)")
     p.add_argument("--size", type=int, default=None, help="square size in pixels (default: random 256-1024 per side)")

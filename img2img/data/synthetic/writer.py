@@ -18,6 +18,7 @@ from img2img.data.synthetic.common import SMALLEST_SIDE
 from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.fins import render_fins
 from img2img.data.synthetic.larvae import write_larvae_dataset
+from img2img.data.synthetic.photos import write_photos_dataset
 from img2img.errors import UserError
 from img2img.io.images import write_image
 
@@ -27,8 +28,9 @@ GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": 
 PAIR_GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"denoise": render_denoising}
 IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif"}
 TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets"}  # label masks, or clean images
-# Two unmatched domains (sim/ and real/, each image with a .json of positions), for CycleGAN
-UNPAIRED_KINDS = ("larvae",)
+# Two unmatched domains for CycleGAN: larvae sim/ and real/ (each image with a .json of positions),
+# photos photo/ and painting/ (RGB PNG)
+UNPAIRED_KINDS = ("larvae", "photos")
 
 
 def write_synthetic_dataset(
@@ -56,6 +58,8 @@ def write_synthetic_dataset(
         raise UserError(f"synthetic image size must be at least {SMALLEST_SIDE} px, got {size}")
     if kind == "larvae":
         return write_larvae_dataset(output, n, seed=seed, size=size, progress=progress)
+    if kind == "photos":
+        return write_photos_dataset(output, n, seed=seed, size=size, progress=progress)
     output = Path(output)
     images_dir, masks_dir = output / "images", output / TARGET_FOLDER[kind]
     for folder in (images_dir, masks_dir):
@@ -80,8 +84,10 @@ def write_synthetic_dataset(
 def summary(kind: str, output: Path, n: int) -> str:
     """What `write_synthetic_dataset` wrote, in one line for the CLI."""
     output = Path(output)
-    if kind in UNPAIRED_KINDS:
+    if kind == "larvae":
         return f"wrote {n} clean renders to {output / 'sim'} and {n} realistic ones to {output / 'real'} (positions in .json)"
+    if kind == "photos":
+        return f"wrote {n} photos to {output / 'photo'} and {n} paintings of other scenes to {output / 'painting'}"
     return f"wrote {n} images to {output / 'images'} and {TARGET_FOLDER[kind]} to {output / TARGET_FOLDER[kind]}"
 
 
