@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score a model and a classical baseline against ground truth")
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--input", required=True, type=Path, help="folder of images")
-    p.add_argument("--target", required=True, type=Path, help="folder of true instance masks, or target images (same names)")
+    p.add_argument("--target", type=Path,
+                   help="folder of true instance masks, or target images (same names); superres/inpaint/colorize: "
+                        "optional, without it --input holds clean images and the inputs are made from them")
     p.add_argument("--output", type=Path, help="folder for metrics.json, report.md, figure.png (default: next to the checkpoint)")
     p.add_argument("--baseline", help="segmentation: otsu_watershed or color_kmeans (default: by channel count); "
                                       "translation: gaussian or nl_means (default: both)")
@@ -165,22 +167,41 @@ def run_evaluate(args) -> int:
     from img2img.inference.predictor import Predictor
 
     predictor = Predictor.from_checkpoint(args.model, device=args.device)
-    if predictor.task == "translation":
-        from img2img.evaluation.translation import evaluate_translation as evaluate
+    restoration = predictor.config.model.name in RESTORATION_EVALUATORS
+    if args.target is None and not restoration:
+        raise UserError("--target: give the folder of true masks or target images (same names as --input)")
+    if restoration:
         from img2img.evaluation.translation_report import print_table, write_report
+
+        evaluate = RESTORATION_EVALUATORS[predictor.config.model.name]()
+        evaluation = evaluate(predictor, args.input, args.target, pattern=args.pattern)
     else:
-        from img2img.evaluation.evaluate import evaluate_segmentation as evaluate
-        from img2img.evaluation.report import print_table, write_report
-    evaluation = evaluate(predictor, args.input, args.target, baseline=args.baseline, pattern=args.pattern)
+        if predictor.task == "translation":
+            from img2img.evaluation.translation import evaluate_translation as evaluate
+            from img2img.evaluation.translation_report import print_table, write_report
+        else:
+            from img2img.evaluation.evaluate import evaluate_segmentation as evaluate
+            from img2img.evaluation.report import print_table, write_report
+        evaluation = evaluate(predictor, args.input, args.target, baseline=args.baseline, pattern=args.pattern)
     print_table(evaluation)
     run_folder = args.model.resolve().parent
     if run_folder.name == "checkpoints":  # runs/NAME/checkpoints/best.ckpt -> runs/NAME/evaluation
         run_folder = run_folder.parent
     folder = args.output or run_folder / "evaluation"
     report = write_report(evaluation, folder, title=f"Evaluation of {args.model.name}",
-                          notes=[f"Model: `{args.model}`", f"Images: `{args.input}`, targets: `{args.target}`"])
+                          notes=[f"Model: `{args.model}`", f"Images: `{args.input}`" + (f", targets: `{args.target}`" if args.target else "")])
     print(f"report: {report}")
     return 0
+
+
+def _superres_evaluator():
+    from img2img.evaluation.superres import evaluate_superres
+
+    return evaluate_superres
+
+
+# Models scored against their own classical baselines, each from a folder of clean images or pairs.
+RESTORATION_EVALUATORS = {"superres": _superres_evaluator}
 
 
 def run_demo(args) -> int:

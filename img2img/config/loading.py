@@ -9,7 +9,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from img2img.config.schema import DATA_CONFIGS, GENERATOR_CONFIGS, MODEL_CONFIGS, UNPAIRED_MODELS, TrainConfig
+from img2img.config.schema import (
+    ALL_GENERATOR_CONFIGS, DATA_CONFIGS, DEFAULT_GENERATOR, GENERATOR_CONFIGS, MODEL_CONFIGS, RESTORATION_MODELS,
+    UNPAIRED_MODELS, TrainConfig,
+)
 from img2img.errors import UserError
 
 
@@ -39,9 +42,10 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> TrainConfig:
         data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
         name = model.get("name", "pix2pix")
         unpaired = name in UNPAIRED_MODELS
+        default_data = "unpaired" if unpaired else "single" if name in RESTORATION_MODELS else "paired"
         classes = {"model": MODEL_CONFIGS.get(name),
-                   "generator": GENERATOR_CONFIGS.get(generator.get("kind", "resnet" if unpaired else "unet")),
-                   "data": DATA_CONFIGS.get(data.get("kind", "unpaired" if unpaired else "paired"))}
+                   "generator": ALL_GENERATOR_CONFIGS.get(generator.get("kind", DEFAULT_GENERATOR.get(name, "unet"))),
+                   "data": DATA_CONFIGS.get(data.get("kind", default_data))}
         problems = [_describe(e, classes) for e in exc.errors()]
         raise UserError(f"{source}: " + "; ".join(problems)) from None
 
@@ -71,7 +75,8 @@ def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None])
         return f"missing required key '{key}'"
     if error["type"] == "union_tag_invalid":
         if loc[-1:] == ["generator"]:
-            return f"'{key}.kind': unknown generator {error['input'].get('kind')!r}; choose from {sorted(GENERATOR_CONFIGS)}"
+            kinds = error.get("ctx", {}).get("expected_tags") or ", ".join(sorted(GENERATOR_CONFIGS))
+            return f"'{key}.kind': unknown generator {error['input'].get('kind')!r}; choose from {kinds}"
         if loc[-1:] == ["data"]:
             return f"'{key}.kind': unknown data kind {error['input'].get('kind')!r}; choose from {sorted(DATA_CONFIGS)}"
         return f"'{key}.name': unknown model {error['input'].get('name')!r}; choose from {sorted(MODEL_CONFIGS)}"
@@ -82,7 +87,7 @@ def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None])
 def _without_tags(loc: tuple) -> list[str]:
     """pydantic puts union tags into the location (model.pix2pix.generator.unet.depth); users never write them."""
     parts = [str(p) for p in loc]
-    tags = {"model": MODEL_CONFIGS, "generator": GENERATOR_CONFIGS, "data": DATA_CONFIGS}
+    tags = {"model": MODEL_CONFIGS, "generator": ALL_GENERATOR_CONFIGS, "data": DATA_CONFIGS}
     return [p for i, p in enumerate(parts) if not (i and parts[i - 1] in tags and p in tags[parts[i - 1]])]
 
 

@@ -66,8 +66,23 @@ class UnpairedDataConfig(Section):
         return self
 
 
-AnyDataConfig = Annotated[Union[DataConfig, UnpairedDataConfig], Field(discriminator="kind")]
-DATA_CONFIGS: dict[str, type[Section]] = {"paired": DataConfig, "unpaired": UnpairedDataConfig}
+class SingleFolderDataConfig(Section):
+    """One folder of clean images (super-resolution, inpainting, colorization): the model's
+    input is made from each training crop on the fly (downscaled, masked, turned gray)."""
+
+    kind: Literal["single"] = "single"
+    image_dir: Path = Field(description="folder of clean (high-resolution, complete, colour) images")
+    pattern: str = Field("*", description="glob for files in the folder")
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="share of images held out for validation")
+    val_image_dir: Path | None = Field(None, description="explicit validation images (instead of val_fraction)")
+    patch_size: int = Field(128, ge=16, description="square training crops of the clean image, pixels")
+    batch_size: int = Field(8, ge=1)
+    patches_per_image: int = Field(8, ge=1, description="random crops drawn from each image per epoch")
+    num_workers: int = Field(2, ge=0, description="data-loading processes")
+
+
+AnyDataConfig = Annotated[Union[DataConfig, UnpairedDataConfig, SingleFolderDataConfig], Field(discriminator="kind")]
+DATA_CONFIGS: dict[str, type[Section]] = {"paired": DataConfig, "unpaired": UnpairedDataConfig, "single": SingleFolderDataConfig}
 
 
 class AugmentationConfig(Section):
@@ -156,8 +171,68 @@ class CycleGANConfig(Section):
     pool_size: int = Field(50, ge=0, description="history of generated images shown to each discriminator; 0 disables")
 
 
-ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig], Field(discriminator="name")]
-MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig}
+class SRResNetConfig(Section):
+    """SRResNet (Ledig et al. 2017): residual blocks at low resolution, PixelShuffle up-sampling."""
+
+    kind: Literal["srresnet"] = "srresnet"
+    n_blocks: int = Field(16, ge=1, le=64, description="residual blocks (reference: 16)")
+    base_channels: int = Field(64, ge=4)
+    norm: Literal["batch", "none"] = Field("batch", description="reference SRResNet: batch; EDSR found none better")
+
+
+class RRDBConfig(Section):
+    """ESRGAN's residual-in-residual dense blocks, without batch norm (it causes artefacts in SR)."""
+
+    kind: Literal["rrdb"] = "rrdb"
+    n_blocks: int = Field(23, ge=1, le=64, description="RRDBs (reference: 23)")
+    base_channels: int = Field(64, ge=4)
+    growth_channels: int = Field(32, ge=4, description="channels each dense layer adds")
+
+
+SRGeneratorConfig = Annotated[Union[SRResNetConfig, RRDBConfig], Field(discriminator="kind")]
+
+
+class DegradationConfig(Section):
+    """How a high-resolution crop becomes its low-resolution input: optional blur (the
+    microscope's PSF), downscaling, optional noise (the camera's), in that order."""
+
+    downscale: Literal["bicubic", "area"] = Field("bicubic", description="bicubic (antialiased) or area (pixel binning)")
+    blur_sigma: float = Field(0.0, ge=0.0, le=10.0, description="Gaussian PSF sigma in high-resolution pixels; 0: none")
+    noise_std: float = Field(0.0, ge=0.0, le=0.5, description="Gaussian noise std as a share of the intensity range; 0: none")
+
+
+class SuperResConfig(Section):
+    """Super-resolution GAN (SRGAN/ESRGAN): L1 pre-training, then L1 + adversarial (+ features)."""
+
+    name: Literal["superres"] = "superres"
+    scale: Literal[2, 4] = Field(2, description="output pixels per input pixel along each axis")
+    generator: SRGeneratorConfig = SRResNetConfig()
+    discriminator: CycleGANDiscriminatorConfig = CycleGANDiscriminatorConfig()
+    degradation: DegradationConfig = DegradationConfig()
+    pretrain_steps: int = Field(1000, ge=0, description="steps of L1 alone before the adversarial term starts")
+    l1_weight: float = Field(1.0, ge=0.0)
+    gan_weight: float = Field(0.005, ge=0.0, description="ESRGAN: 0.005 with L1 0.01 and features 1; 0 trains L1 only")
+    gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+    feature_weights: Path | None = Field(
+        None, description="VGG-19 weights file (torchvision layout, features.N.*) for a perceptual loss; none downloaded")
+    feature_layer: int = Field(34, ge=1, le=35, description="last VGG-19 features layer used (34: conv5_4, as ESRGAN)")
+    feature_weight: float = Field(1.0, ge=0.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_generator_kind(cls, raw):
+        if isinstance(raw, dict) and isinstance(raw.get("generator"), dict) and "kind" not in raw["generator"]:
+            raw = {**raw, "generator": {"kind": "srresnet", **raw["generator"]}}
+        return raw
+
+
+ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig, SuperResConfig], Field(discriminator="name")]
+MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "superres": SuperResConfig}
+# Models that make their input from one folder of clean images (or read pairs); always task translation.
+RESTORATION_MODELS = {"superres"}
+# Generator kinds of every model (for key suggestions) and each model's default kind.
+ALL_GENERATOR_CONFIGS: dict[str, type[Section]] = {**GENERATOR_CONFIGS, "srresnet": SRResNetConfig, "rrdb": RRDBConfig}
+DEFAULT_GENERATOR = {"pix2pix": "unet", "cyclegan": "resnet", "superres": "srresnet"}
 # Models trained on two unmatched folders; every other model reads paired data.
 UNPAIRED_MODELS = {"cyclegan"}
 # Geometry only for unpaired models: noise or blur on one domain changes the very style they learn.
@@ -220,13 +295,18 @@ class TrainConfig(Section):
         if not isinstance(raw, dict):
             return raw
         model = raw.get("model")
-        unpaired = isinstance(model, dict) and model.get("name") in UNPAIRED_MODELS
+        name = model.get("name") if isinstance(model, dict) else None
+        unpaired = name in UNPAIRED_MODELS
         raw = dict(raw)
         data = raw.get("data")
         if isinstance(data, dict) and "kind" not in data:
             # The folder keys given decide, so a model/data mismatch gets one clear message below.
-            given = "unpaired" if {"a_dir", "b_dir"} & set(data) else "paired" if {"input_dir", "target_dir"} & set(data) else None
-            raw["data"] = {"kind": given or ("unpaired" if unpaired else "paired"), **data}
+            given = ("unpaired" if {"a_dir", "b_dir"} & set(data) else "paired" if {"input_dir", "target_dir"} & set(data)
+                     else "single" if "image_dir" in data else None)
+            default = "unpaired" if unpaired else "single" if name in RESTORATION_MODELS else "paired"
+            raw["data"] = {"kind": given or default, **data}
+        if name in RESTORATION_MODELS:
+            raw.setdefault("task", "translation")
         if unpaired:
             raw.setdefault("task", "translation")
             augmentation = raw.get("augmentation")
@@ -241,6 +321,11 @@ class TrainConfig(Section):
             raise ValueError(f"model {self.model.name} trains on two unmatched folders: give data.a_dir and data.b_dir")
         if not unpaired and self.data.kind == "unpaired":
             raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir")
+        restoration = self.model.name in RESTORATION_MODELS
+        if self.data.kind == "single" and not restoration:
+            raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir, not data.image_dir")
+        if restoration and self.task != "translation":
+            raise ValueError(f"model {self.model.name} makes images; set task: translation (or remove task)")
         if unpaired and self.task != "translation":
             raise ValueError(f"model {self.model.name} translates images; set task: translation (or remove task)")
         if unpaired and self.target_normalization is not None:
@@ -252,6 +337,11 @@ class TrainConfig(Section):
 
     @model_validator(mode="after")
     def _patch_fits_generator(self) -> "TrainConfig":
+        if self.model.name == "superres":
+            if self.data.patch_size % self.model.scale:
+                raise ValueError(f"data.patch_size {self.data.patch_size} (high-resolution crop) must be a multiple of "
+                                 f"model.scale {self.model.scale}")
+            return self
         multiple = self.generator_size_multiple
         if self.data.patch_size % multiple:
             why = "2^model.generator.depth" if self.model.generator.kind == "unet" else "the resnet generator down-samples twice"
@@ -290,6 +380,8 @@ class TrainConfig(Section):
     @property
     def generator_size_multiple(self) -> int:
         """Input sides must be multiples of this; the data module and predictor pad to it."""
+        if self.model.generator.kind in ("srresnet", "rrdb"):
+            return 1  # stride-1 convolutions at the input's resolution
         return 2**self.generator_depth if self.model.generator.kind == "unet" else RESNET_SIZE_MULTIPLE
 
     @property

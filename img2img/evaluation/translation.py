@@ -39,18 +39,20 @@ class TranslationEvaluation:
     data_range: str
     per_image: list[dict] = field(default_factory=list)
     examples: list[TranslationExample] = field(default_factory=list)
+    metrics: tuple[str, ...] = TRANSLATION_METRICS  # restoration tasks add their own (hole L1, colorfulness)
+    notes: list[str] = field(default_factory=list)  # how the scores were taken (border crop, masks)
 
     @property
     def summary(self) -> dict:
         return {
-            m: {k: float(np.mean([row[m][k] for row in self.per_image])) for k in TRANSLATION_METRICS}
+            m: {k: float(np.mean([row[m][k] for row in self.per_image])) for k in self.metrics}
             | {"n_images": len(self.per_image)}
             for m in self.methods
         }
 
     def to_json(self) -> dict:
         return {"task": "translation", "data_range": self.data_range, "methods": self.methods,
-                "summary": self.summary, "per_image": self.per_image}
+                "metrics": list(self.metrics), "notes": self.notes, "summary": self.summary, "per_image": self.per_image}
 
 
 def evaluate_translation(

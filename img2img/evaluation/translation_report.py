@@ -17,24 +17,33 @@ from img2img.evaluation.report import save_figure  # noqa: E402
 from img2img.evaluation.translation import TranslationEvaluation  # noqa: E402
 from img2img.io.atomic import atomic_path  # noqa: E402
 
-TITLES = {"model": "model", "input": "raw input", "gaussian": "gaussian filter", "nl_means": "non-local means"}
+TITLES = {"model": "model", "input": "raw input", "gaussian": "gaussian filter", "nl_means": "non-local means",
+          "bicubic": "bicubic upscaling", "telea": "OpenCV Telea inpainting", "biharmonic": "biharmonic inpainting",
+          "gray": "gray input", "mean_chroma": "gray + mean chroma"}
+COLUMNS = {"psnr": ("PSNR (dB)", "{:.2f}"), "ssim": ("SSIM", "{:.3f}"), "l1": ("L1", "{:.4f}"),
+           "colorfulness": ("colorfulness", "{:.1f}")}
+
+
+def _cells(summary: dict, method: str, metrics) -> list[str]:
+    return [COLUMNS[k][1].format(summary[method][k]) for k in metrics]
 
 
 def print_table(evaluation: TranslationEvaluation, console: Console | None = None) -> None:
     summary = evaluation.summary
     n = summary["model"]["n_images"]
     table = Table(title=f"Image quality on {n} held-out image(s); data range {evaluation.data_range}")
-    for column in ("method", "PSNR (dB)", "SSIM"):
+    for column in ("method", *(COLUMNS[k][0] for k in evaluation.metrics)):
         table.add_column(column, justify="left" if column == "method" else "right")
     for method in evaluation.methods:
-        table.add_row(TITLES.get(method, method), f"{summary[method]['psnr']:.2f}", f"{summary[method]['ssim']:.3f}")
+        table.add_row(TITLES.get(method, method), *_cells(summary, method, evaluation.metrics))
     (console or Console()).print(table)
 
 
 def markdown_table(evaluation: TranslationEvaluation) -> str:
     summary = evaluation.summary
-    lines = ["| method | PSNR (dB) | SSIM |", "| --- | ---: | ---: |"]
-    lines += [f"| {TITLES.get(m, m)} | {summary[m]['psnr']:.2f} | {summary[m]['ssim']:.3f} |" for m in evaluation.methods]
+    heads = [COLUMNS[k][0] for k in evaluation.metrics]
+    lines = ["| method | " + " | ".join(heads) + " |", "| --- |" + " ---: |" * len(heads)]
+    lines += [f"| {TITLES.get(m, m)} | " + " | ".join(_cells(summary, m, evaluation.metrics)) + " |" for m in evaluation.methods]
     return "\n".join(lines)
 
 
@@ -74,7 +83,7 @@ def write_report(
     text = [
         f"# {title}", "", *(notes or []), "",
         f"PSNR and SSIM (torchmetrics) over the data range {evaluation.data_range}; values outside it are clipped.",
-        "", markdown_table(evaluation), "", verdict, "",
+        *evaluation.notes, "", markdown_table(evaluation), "", verdict, "",
         "![methods and target](figure.png)", "", "Per-image numbers are in `metrics.json`.", "",
     ]
     with atomic_path(folder / "report.md") as tmp:

@@ -8,8 +8,9 @@ from img2img.errors import UserError
 from img2img.models.gan_base import GanModule
 from img2img.models.cyclegan import CycleGAN
 from img2img.models.pix2pix import Pix2Pix
+from img2img.models.superres import SuperRes
 
-MODELS: dict[str, type[GanModule]] = {"pix2pix": Pix2Pix, "cyclegan": CycleGAN}
+MODELS: dict[str, type[GanModule]] = {"pix2pix": Pix2Pix, "cyclegan": CycleGAN, "superres": SuperRes}
 
 
 def model_class(name: str) -> type[GanModule]:

@@ -13,8 +13,7 @@ from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
 from img2img.config.schema import TrainConfig
-from img2img.data.datamodule import PairedDataModule
-from img2img.data.unpaired import UnpairedDataModule
+from img2img.data.select import build_datamodule
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
 from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
@@ -49,8 +48,7 @@ def train(
         auto_insert_metric_name=False, enable_version_counter=False,
     )
     trainer = _build_trainer(config, [checkpoints, *(callbacks or [])], progress)
-    data_module = UnpairedDataModule if config.data.kind == "unpaired" else PairedDataModule
-    datamodule = data_module(config, size_multiple=config.generator_size_multiple, progress=progress)
+    datamodule = build_datamodule(config, progress=progress)
     model = build_model(
         config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype
     )

@@ -1,0 +1,44 @@
+"""Each restoration model's recipe for turning a clean crop into a training example:
+super-resolution downscales it, inpainting punches holes in it, colorization turns it gray.
+
+A maker takes a normalized (C, H, W) clean crop and a random generator and returns arrays:
+`input` (what the network reads), `target`, and for inpainting `mask` (1 = hole).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from img2img.config.schema import TrainConfig
+from img2img.data.degradation import crop_to_scale, degrade
+
+
+class ExampleMaker:
+    scale = 1  # target pixels per input pixel
+
+    def channels(self, clean_channels: int) -> tuple[int, int]:
+        """(input channels, output channels) of the model for clean images with this many channels."""
+        return clean_channels, clean_channels
+
+    def check_channels(self, clean_channels: int, path: Path) -> None:
+        """Raise a UserError naming `path` if the model cannot learn from such images."""
+
+    def make(self, clean: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+class SuperResExamples(ExampleMaker):
+    def __init__(self, config: TrainConfig):
+        self.scale = config.model.scale
+        self.degradation = config.model.degradation
+
+    def make(self, clean: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        hr = np.ascontiguousarray(crop_to_scale(clean, self.scale), dtype=np.float32)
+        return {"input": degrade(hr, self.scale, self.degradation, rng), "target": hr}
+
+
+def example_maker(config: TrainConfig) -> ExampleMaker:
+    makers = {"superres": SuperResExamples}
+    return makers[config.model.name](config)
