@@ -254,9 +254,19 @@ class ScheduleConfig(Section):
 
 
 class TrainerConfig(Section):
+    """How training runs: device, speed switches ('auto': on where the device gains from them,
+    see training/speed.py), processes, EMA, logging."""
+
     accelerator: str = Field("auto", description="auto, cpu, gpu")
-    devices: int | str = Field(1, description="number of devices, or 'auto'")
-    precision: Literal["32", "bf16-mixed", "16-mixed"] = "32"
+    devices: int | str = Field(1, description="devices per node, or 'auto' (all)")
+    num_nodes: int = Field(1, ge=1, description="machines (e.g. SLURM nodes), each running `devices` processes")
+    strategy: str = Field("auto", description="auto (DDP when more than one process), ddp, ddp_spawn, or a Lightning strategy name")
+    sync_batchnorm: bool = Field(False, description="DDP: batch-norm statistics over all processes, not each one's batch")
+    precision: Literal["auto", "32", "bf16-mixed", "16-mixed"] = "auto"
+    channels_last: bool | Literal["auto"] = Field("auto", description="NHWC memory layout for convolutions")
+    compile: bool | Literal["auto"] = Field("auto", description="torch.compile the networks")
+    ema_decay: float | None = Field(
+        None, gt=0.0, lt=1.0, description="keep an EMA copy of the generator(s) for validation and inference, e.g. 0.999")
     val_every_steps: int = Field(200, ge=1)
     log_every_steps: int = Field(10, ge=1)
     samples: int = Field(4, ge=0, description="validation images drawn into each sample grid")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import albumentations as A
 import cv2
 import numpy as np
@@ -40,6 +42,15 @@ class PairedAugmentation:
         if config.noise > 0:
             intensity.append(A.GaussNoise(std_range=(0.01, 0.05), p=config.noise))
         self.intensity = A.Compose(intensity) if intensity else None
+
+    def reseed(self, seed: int | None) -> None:
+        """Draw the next sample's changes from `seed` (None: fresh entropy), so that a sample is a
+        function of its seed (exact resume, any number of workers). One shared generator for all
+        transforms: seeding each alike would make, e.g., both flips always agree."""
+        for compose in (self.geometry, self.intensity):
+            if compose is not None:
+                compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
+                seed = None if seed is None else seed + 1
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(C, H, W) input and target -> augmented (C, P, P) patches."""

@@ -13,6 +13,7 @@ from img2img.data.augmentation import PairedAugmentation
 from img2img.data.datasets import PatchDataset, WholeImageDataset
 from img2img.data.loading import TrainingPair, check_consistent, check_targets, load_pair
 from img2img.data.pairing import pair_files
+from img2img.data.sampling import PairedSampler, loader_generator, steps_done
 from img2img.errors import UserError
 
 
@@ -44,14 +45,19 @@ class PairedDataModule(pl.LightningDataModule):
         data = self.config.data
         augment = PairedAugmentation(self.config.augmentation, data.patch_size)
         dataset = PatchDataset(self.train_pairs, augment, data.patches_per_image, data.patch_size, data.foreground_crops)
+        # Seeded per epoch and sample (sampling.py): resumes repeat exactly; no image is dropped
+        # with a partial last batch (a few random repeats fill it).
+        sampler = PairedSampler(len(dataset), data.batch_size, self.config.seed, lambda: steps_done(self.trainer))
         return DataLoader(
-            dataset, batch_size=data.batch_size, shuffle=True, drop_last=len(dataset) >= data.batch_size,
+            dataset, batch_size=data.batch_size, sampler=sampler,
             num_workers=data.num_workers, persistent_workers=data.num_workers > 0,
+            generator=loader_generator(self.config.seed),
         )
 
     def val_dataloader(self) -> DataLoader:
         # Whole images differ in size, so one per batch.
-        return DataLoader(WholeImageDataset(self.val_pairs, self.size_multiple), batch_size=1, num_workers=0)
+        return DataLoader(WholeImageDataset(self.val_pairs, self.size_multiple), batch_size=1, num_workers=0,
+                          generator=loader_generator(self.config.seed))  # validating draws nothing from global RNGs
 
 
 def split_pairs(pairs: list, val_fraction: float, seed: int) -> tuple[list, list]:

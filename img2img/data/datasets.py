@@ -32,12 +32,16 @@ class PatchDataset(Dataset):
     def __len__(self) -> int:
         return len(self.pairs) * self.patches_per_image
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, index: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        """`index`, or (index, seed) from `PairedSampler`: then the crop and augmentation follow the seed."""
+        index, seed = index if isinstance(index, tuple) else (index, None)
+        rng = np.random.default_rng(seed)
+        self.augment.reseed(None if seed is None else int(rng.integers(2**62)))
         i = index % len(self.pairs)
         x, y = self.pairs[i].input, self.pairs[i].target
         objects = self.object_pixels[i]
-        if len(objects) and np.random.random() < self.foreground_crops:
-            window = _window_around(objects[np.random.randint(len(objects))], x.shape[1:], self.patch_size)
+        if len(objects) and rng.random() < self.foreground_crops:
+            window = _window_around(objects[rng.integers(len(objects))], x.shape[1:], self.patch_size)
             x, y = x[(slice(None), *window)], y[(slice(None), *window)]
         x, y = self.augment(x, y)
         return {"input": torch.from_numpy(x), "target": torch.from_numpy(y)}

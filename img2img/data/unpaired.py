@@ -9,19 +9,20 @@ stops at the shorter one). Validation runs whole images of each domain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from rich.progress import track
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 
 from img2img.config.schema import TrainConfig, UnpairedDataConfig
 from img2img.data.augmentation import PairedAugmentation
 from img2img.data.datasets import WholeImageDataset
 from img2img.data.loading import TrainingPair, check_consistent, read_input_2d
+from img2img.data.sampling import StepSampler, balanced_order, loader_generator, steps_done
 from img2img.errors import UserError
 from img2img.io.images import list_images
 from img2img.io.normalization import Normalization
@@ -49,32 +50,23 @@ def load_domain(folder: Path, pattern: str, normalization: Normalization, patch_
     return images, files
 
 
-def balanced_order(n: int, length: int, rng: np.random.Generator) -> np.ndarray:
-    """`length` indices into range(n): whole random permutations back to back, cut to length, so
-    every index appears floor or ceil(length / n) times (all of them once length >= n)."""
-    rounds = -(-length // n)
-    return np.concatenate([rng.permutation(n) for _ in range(rounds)])[:length]
-
-
-class UnpairedSampler(Sampler):
-    """Yields (index into A, index into B) pairs, independently shuffled anew every epoch.
+class UnpairedSampler(StepSampler):
+    """Yields (index into A, index into B, seed) items, each domain independently shuffled anew
+    every epoch (from the run's seed and the epoch, see `sampling.py`, so resumes repeat exactly).
 
     The length is rounded up to whole batches (with a few random repeats), so no partial last
-    batch has to be dropped, and with it images. The seed of each epoch comes from torch's
-    generator, so `seed_everything` makes runs repeat."""
+    batch has to be dropped, and with it images."""
 
-    def __init__(self, n_a: int, n_b: int, patches_per_image: int, batch_size: int = 1):
+    def __init__(self, n_a: int, n_b: int, patches_per_image: int, batch_size: int = 1, seed: int = 0,
+                 steps_done: Callable[[], int] | None = None):
+        super().__init__(max(n_a, n_b) * patches_per_image, batch_size, seed, steps_done)
         self.n_a, self.n_b = n_a, n_b
-        self.length = -(-max(n_a, n_b) * patches_per_image // batch_size) * batch_size
 
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, ()).item()))
-        a = balanced_order(self.n_a, self.length, rng)
-        b = balanced_order(self.n_b, self.length, rng)
-        return iter(zip(a.tolist(), b.tolist()))
+    def epoch_items(self, rng: np.random.Generator, length: int) -> list[tuple[int, int, int]]:
+        a = balanced_order(self.n_a, length, rng)
+        b = balanced_order(self.n_b, length, rng)
+        seeds = rng.integers(0, 2**62, length)
+        return list(zip(a.tolist(), b.tolist(), seeds.tolist()))
 
 
 class UnpairedPatchDataset(Dataset):
@@ -86,8 +78,9 @@ class UnpairedPatchDataset(Dataset):
     def __len__(self) -> int:
         return max(len(self.a), len(self.b))
 
-    def __getitem__(self, index: tuple[int, int]) -> dict[str, torch.Tensor]:
-        i, j = index
+    def __getitem__(self, index: tuple[int, ...]) -> dict[str, torch.Tensor]:
+        i, j, *seed = index
+        self.augment.reseed(seed[0] if seed else None)
         return {
             "a": torch.from_numpy(self.augment.single(self.a[i].input)),
             "b": torch.from_numpy(self.augment.single(self.b[j].input)),
@@ -120,15 +113,18 @@ class UnpairedDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         data = self.config.data
         dataset = UnpairedPatchDataset(self.a, self.b, PairedAugmentation(self.config.augmentation, data.patch_size))
-        sampler = UnpairedSampler(len(self.a), len(self.b), data.patches_per_image, data.batch_size)
+        sampler = UnpairedSampler(len(self.a), len(self.b), data.patches_per_image, data.batch_size,
+                                  self.config.seed, steps_done=lambda: steps_done(self.trainer))
         return DataLoader(
             dataset, batch_size=data.batch_size, sampler=sampler,
             num_workers=data.num_workers, persistent_workers=data.num_workers > 0,
+            generator=loader_generator(self.config.seed),
         )
 
     def val_dataloader(self) -> list[DataLoader]:
         """Loader 0: whole A images; loader 1: whole B images (one per batch, sizes differ)."""
-        return [DataLoader(WholeImageDataset(images, self.size_multiple), batch_size=1, num_workers=0)
+        return [DataLoader(WholeImageDataset(images, self.size_multiple), batch_size=1, num_workers=0,
+                           generator=loader_generator(self.config.seed))  # validating draws nothing from global RNGs
                 for images in (self.val_a, self.val_b)]
 
 

@@ -32,12 +32,15 @@ def checkpoint_model_name(checkpoint: dict) -> str:
 
 
 def load_model(path: str | Path) -> GanModule:
-    """Rebuild the model from the hyperparameters stored in the checkpoint and load its weights."""
+    """Rebuild the model from the hyperparameters stored in the checkpoint and load its weights
+    (the EMA weights, when the run kept an EMA)."""
     checkpoint = read_checkpoint(path)
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k != "img2img_version"}
     model = model_class(checkpoint_model_name(checkpoint))(**hparams)
+    model.ensure_ema()
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as exc:
         raise UserError(f"{path}: weights do not fit the stored model ({str(exc).splitlines()[0]})") from None
+    model.use_ema_weights()  # inference runs the averaged generator where training kept one
     return model.eval()

@@ -29,6 +29,7 @@ DIRECTIONS = ("AtoB", "BtoA")
 
 
 class CycleGAN(GanModule):
+    EMA_NETS = ("generator", "generator_ba")
     def __init__(self, config: dict, in_channels: int, out_channels: int, input_dtype: str,
                  target_dtype: str | None = None):
         super().__init__(config, in_channels, out_channels, input_dtype, target_dtype)
@@ -47,6 +48,17 @@ class CycleGAN(GanModule):
         self.direction = "AtoB"
         self._val_cycle: dict[int, list[float]] = {0: [], 1: []}
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """The history pools are training state too: without them a resumed run shows its
+        discriminators other fakes than an uninterrupted one would (this process's pools)."""
+        checkpoint["image_pools"] = {"a": self.pool_a.state_dict(), "b": self.pool_b.state_dict()}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        pools = checkpoint.get("image_pools")
+        if pools:
+            self.pool_a.load_state_dict(pools["a"])
+            self.pool_b.load_state_dict(pools["b"])
+
     @property
     def direction(self) -> str:
         """Which generator `forward` runs: "AtoB" (default) or "BtoA". Not saved in checkpoints."""
@@ -63,7 +75,7 @@ class CycleGAN(GanModule):
         return self.generator.size_multiple
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.generator_ba if self.direction == "BtoA" else self.generator)(x)
+        return self.eval_net("generator_ba" if self.direction == "BtoA" else "generator")(x)
 
     def configure_optimizers(self):
         opt_g = self.adam(itertools.chain(self.generator.parameters(), self.generator_ba.parameters()))
@@ -91,9 +103,8 @@ class CycleGAN(GanModule):
             loss_identity = F.l1_loss(self.generator(real_b), real_b) + F.l1_loss(self.generator_ba(real_a), real_a)
             loss_g = loss_g + cfg.cycle_weight * cfg.identity_weight * loss_identity
             logs["train/loss_identity"] = loss_identity
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(loss_g)
-        opt_g.step()
+        self.optimize(opt_g, loss_g)
+        self.update_ema()
         for d in (self.discriminator_a, self.discriminator_b):
             self.set_requires_grad(d, True)
 
@@ -103,9 +114,7 @@ class CycleGAN(GanModule):
                           + adversarial_loss(self.discriminator_a(pooled_a), False, mode))
         loss_d_b = 0.5 * (adversarial_loss(self.discriminator_b(real_b), True, mode)
                           + adversarial_loss(self.discriminator_b(pooled_b), False, mode))
-        opt_d.zero_grad(set_to_none=True)
-        self.manual_backward(loss_d_a + loss_d_b)
-        opt_d.step()
+        self.optimize(opt_d, loss_d_a + loss_d_b)
         self.step_schedulers()
 
         logs.update({
@@ -118,7 +127,8 @@ class CycleGAN(GanModule):
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         """Loader 0 holds A images (A -> B -> A), loader 1 B images (B -> A -> B)."""
         x = batch["input"]
-        there, back = (self.generator, self.generator_ba) if dataloader_idx == 0 else (self.generator_ba, self.generator)
+        ab, ba = self.eval_net("generator"), self.eval_net("generator_ba")
+        there, back = (ab, ba) if dataloader_idx == 0 else (ba, ab)
         translated = there(x)
         restored = back(translated)
         size = tuple(int(s) for s in batch["size"][0])

@@ -1,5 +1,6 @@
 """What every GAN model shares: manual optimization (the order of G and D updates is part of
-each algorithm, so Lightning must not choose it), per-step LR schedules, and sample grids."""
+each algorithm, so Lightning must not choose it), per-step LR schedules, an optional EMA of the
+generators, and sample grids."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
+
+from img2img.models.ema import EMA
 
 from img2img import __version__
 from img2img.config.schema import TrainConfig
@@ -39,10 +43,47 @@ class GanModule(pl.LightningModule):
 
     # --- hooks subclasses provide --------------------------------------------------------
     generator: torch.nn.Module
+    # The networks inference runs, which `trainer.ema_decay` averages.
+    EMA_NETS: tuple[str, ...] = ("generator",)
 
     @property
     def size_multiple(self) -> int:
         return 1
+
+    @property
+    def training_steps_done(self) -> int:
+        """Batches trained on so far (Lightning's global_step counts every optimizer step)."""
+        return self.global_step // OPTIMIZERS_PER_STEP
+
+    def networks(self) -> list[nn.Module]:
+        """The trained networks (what speed switches such as torch.compile apply to)."""
+        return [m for name, m in self.named_children() if name != "ema"]
+
+    # --- EMA -----------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        self.ensure_ema()
+
+    def ensure_ema(self) -> None:
+        """Create the EMA copies when the config asks for them (before weights are loaded)."""
+        decay = self.config.trainer.ema_decay
+        if decay is not None and not hasattr(self, "ema"):
+            self.ema = EMA({name: getattr(self, name) for name in self.EMA_NETS}, decay)
+
+    def update_ema(self) -> None:
+        """Call after each generator step."""
+        if hasattr(self, "ema"):
+            self.ema.update({name: getattr(self, name) for name in self.EMA_NETS}, self.training_steps_done)
+
+    def eval_net(self, name: str) -> nn.Module:
+        """The network validation and inference use: the EMA copy when there is one."""
+        return self.ema.nets[name] if hasattr(self, "ema") else getattr(self, name)
+
+    def use_ema_weights(self) -> None:
+        """For inference: put the averaged weights into the live networks and drop the copies, so
+        every user of `model.generator` (Predictor, plugin, export) runs the EMA weights."""
+        if hasattr(self, "ema"):
+            self.ema.copy_to({name: getattr(self, name) for name in self.EMA_NETS})
+            del self.ema
 
     # --- optimisation --------------------------------------------------------------------
     def adam(self, params) -> torch.optim.Adam:
@@ -52,6 +93,13 @@ class GanModule(pl.LightningModule):
     def schedulers_for(self, *optimizers) -> list[dict]:
         factor = lr_multiplier(self.config.schedule)
         return [{"scheduler": LambdaLR(o, factor), "interval": "step"} for o in optimizers]
+
+    def optimize(self, optimizer, loss: torch.Tensor) -> None:
+        """One update of the networks `optimizer` holds. Under DDP, `optimizer.step()` first averages
+        their gradients over all processes (training/strategy.py)."""
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
 
     def step_schedulers(self) -> None:
         schedulers = self.lr_schedulers()

@@ -19,11 +19,20 @@ class ImagePool:
     def __len__(self) -> int:
         return len(self.images)
 
+    def state_dict(self) -> dict:
+        return {"size": self.size, "images": [image.cpu() for image in self.images]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Stored images stay on the CPU until the next query moves them to its device."""
+        self.size, self.images = int(state["size"]), list(state["images"])
+
     def query(self, images: torch.Tensor) -> torch.Tensor:
         """A batch of the same shape as `images` (N, C, H, W), drawn as above; gradients are cut."""
         images = images.detach()
         if self.size == 0:
             return images
+        if self.images and self.images[0].device != images.device:
+            self.images = [image.to(images.device) for image in self.images]
         out = []
         for image in images:
             if len(self.images) < self.size:

@@ -32,7 +32,7 @@ class Pix2Pix(GanModule):
         return self.generator.size_multiple
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.generator(x)
+        return self.eval_net("generator")(x)
 
     def configure_optimizers(self):
         opt_g = self.adam(self.generator.parameters())
@@ -49,29 +49,26 @@ class Pix2Pix(GanModule):
         d_real = self.discriminator(torch.cat([x, y], 1))
         d_fake = self.discriminator(torch.cat([x, fake.detach()], 1))
         loss_d = 0.5 * (adversarial_loss(d_real, True, cfg.gan_mode) + adversarial_loss(d_fake, False, cfg.gan_mode))
-        opt_d.zero_grad(set_to_none=True)
-        self.manual_backward(loss_d)
-        opt_d.step()
+        self.optimize(opt_d, loss_d)
 
         # Generator: fool the (frozen) discriminator and stay close to the target.
         self.set_requires_grad(self.discriminator, False)
         loss_gan = adversarial_loss(self.discriminator(torch.cat([x, fake], 1)), True, cfg.gan_mode)
         loss_l1 = weighted_l1(fake, y, cfg.foreground_weight)  # 1.0 (plain L1) for translation
         loss_g = cfg.gan_weight * loss_gan + cfg.l1_weight * loss_l1
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(loss_g)
-        opt_g.step()
+        self.optimize(opt_g, loss_g)
+        self.update_ema()
         self.set_requires_grad(self.discriminator, True)
         self.step_schedulers()
 
         self.log_dict(
-            {"train/loss_d": loss_d, "train/loss_g_gan": loss_gan, "train/loss_l1": loss_l1},
+            {"train/loss_d": loss_d, "train/loss_g": loss_g, "train/loss_g_gan": loss_gan, "train/loss_l1": loss_l1},
             prog_bar=True, on_step=True, on_epoch=False, batch_size=x.shape[0],
         )
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         x, y = batch["input"], batch["target"]
-        fake = self.generator(x)
+        fake = self.eval_net("generator")(x)
         self.log("val/loss_l1", F.l1_loss(fake, y), on_epoch=True, batch_size=1)
         size = tuple(int(s) for s in batch["size"][0])
         if self.config.task == "translation":

@@ -19,6 +19,10 @@ from img2img.io.atomic import atomic_path
 from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
 from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
+from img2img.training.random_state import RandomState
+from img2img.training.speed import SpeedSwitches, on_gpu, resolve_speed
+from img2img.training.strategy import GanDDPStrategy
+from img2img.training.throughput import Throughput
 
 
 
@@ -64,6 +68,9 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
     """The Lightning Trainer; bad accelerator/device/precision settings become one-line errors."""
     out = Path(config.output_dir)
     t = config.trainer
+    speed = resolve_speed(t)
+    if t.sync_batchnorm and not on_gpu(t):
+        raise UserError("trainer.sync_batchnorm: PyTorch's SyncBatchNorm runs on GPUs only; remove it for CPU training")
     try:
         return pl.Trainer(
             default_root_dir=out,
@@ -73,10 +80,15 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
             log_every_n_steps=t.log_every_steps,
             accelerator=t.accelerator,
             devices=t.devices,
-            precision=t.precision,
+            num_nodes=t.num_nodes,
+            strategy=_strategy(t),
+            sync_batchnorm=t.sync_batchnorm,
+            use_distributed_sampler=False,  # our samplers split each epoch over the ranks (data/sampling.py)
+            precision=speed.precision,
             # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
             logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
-            callbacks=[*callbacks, LearningRateMonitor("step")] + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
+            callbacks=[*callbacks, LearningRateMonitor("step"), RandomState(), SpeedSwitches(speed), Throughput()]
+            + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
             enable_progress_bar=progress,
             enable_model_summary=False,
             num_sanity_val_steps=0,
@@ -84,9 +96,19 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
     except (MisconfigurationException, ValueError, RuntimeError, ImportError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
-            f"trainer settings (accelerator={t.accelerator!r}, devices={t.devices!r}, precision={t.precision!r}) "
-            f"do not work on this machine: {reason}"
+            f"trainer settings (accelerator={t.accelerator!r}, devices={t.devices!r}, num_nodes={t.num_nodes}, "
+            f"strategy={t.strategy!r}, precision={speed.precision!r}) do not work on this machine: {reason}"
         ) from None
+
+
+def _strategy(t) -> str | pl.strategies.Strategy:
+    """DDP (ours, see strategy.py) whenever more than one process trains; other names go to Lightning."""
+    single = str(t.devices) == "1" and t.num_nodes == 1
+    if t.strategy == "auto":
+        return "auto" if single else GanDDPStrategy()
+    if t.strategy in ("ddp", "ddp_spawn"):
+        return GanDDPStrategy(start_method="spawn" if t.strategy == "ddp_spawn" else "popen")
+    return t.strategy
 
 
 def _check_resume(path: Path, config: TrainConfig) -> None:
@@ -100,5 +122,7 @@ def _quiet_lightning() -> None:
     """Hide Lightning's tips that are noise for our users (worker counts, GPU availability)."""
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
+    # Our samplers resume inside an epoch by themselves (data/sampling.py), without Lightning's interface.
+    warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
     for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda", "lightning.pytorch"):
         logging.getLogger(name).setLevel(logging.WARNING)
