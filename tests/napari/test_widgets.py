@@ -1,0 +1,134 @@
+"""The plugin in a real napari viewer (Qt on Xvfb): samples, the built-in model, stacks,
+training from layers with Stop, Cancel, and errors as notifications."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from img2img_napari.catalog import CATALOG
+from img2img_napari.run_widget import CURRENT_PLANE, RunWidget
+from img2img_napari.train_widget import TrainWidget
+
+WAIT_MS = 180_000
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    return make_napari_viewer()
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Every error notification the plugin shows."""
+    shown = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", shown.append)
+    return shown
+
+
+def run(widget: RunWidget, qtbot, layer: str):
+    widget.layer_box.setCurrentText(layer)
+    widget.run()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=WAIT_MS)
+    return widget.last_result
+
+
+def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, qtbot, errors):
+    viewer.open_sample("img2img", "nuclei")
+    widget = RunWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.entry.source == "builtin:nuclei"
+    (labels,) = run(widget, qtbot, "nuclei")
+    assert not errors
+    assert labels.name == "nuclei_nuclei" and labels._type_string == "labels"
+    assert labels.data.shape == (512, 512) and labels.data.max() > 5
+    truth = viewer.layers["nuclei_masks"].data > 0
+    found = labels.data > 0
+    assert (found & truth).sum() / (found | truth).sum() > 0.6  # pixel IoU of the shipped model
+    assert widget.progress_bar.value() == widget.progress_bar.maximum() > 0
+    # Running again refreshes the same layer rather than stacking copies.
+    run(widget, qtbot, "nuclei")
+    assert [layer.name for layer in viewer.layers].count("nuclei_nuclei") == 1
+
+
+def test_stack_whole_and_current_plane(viewer, qtbot, errors):
+    viewer.open_sample("img2img", "nuclei_stack")
+    stack = viewer.layers["nuclei_stack"]
+    stack.scale = (3.0, 0.5, 0.5)
+    widget = RunWidget(viewer)
+    (whole,) = run(widget, qtbot, "nuclei_stack")
+    assert whole.data.shape == (5, 256, 256) and all(plane.max() > 0 for plane in whole.data)
+    assert tuple(whole.scale) == (3.0, 0.5, 0.5)
+    viewer.dims.set_current_step(0, 2)
+    widget.scope_box.setCurrentText(CURRENT_PLANE)
+    (plane,) = run(widget, qtbot, "nuclei_stack")
+    assert plane.data.shape == (1, 256, 256) and tuple(plane.translate)[0] == 6.0
+    assert np.array_equal(plane.data[0] > 0, whole.data[2] > 0)
+    assert not errors
+
+
+def test_cancel_stops_between_tiles_and_adds_nothing(viewer, qtbot, errors):
+    viewer.add_image(np.random.default_rng(0).integers(0, 4000, (1536, 1536)).astype(np.uint16), name="big")
+    widget = RunWidget(viewer)
+    widget.tile_box.setValue(128)
+    widget.layer_box.setCurrentText("big")
+    widget.run()
+    widget.cancel()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=WAIT_MS)
+    assert "cancelled" in widget.status.text()
+    assert "big_nuclei" not in viewer.layers and not errors
+
+
+def test_corrupt_checkpoint_is_a_notification_not_a_crash(viewer, qtbot, errors, tmp_path):
+    bad = tmp_path / "broken.ckpt"
+    bad.write_bytes(b"not a checkpoint at all")
+    viewer.add_image(np.zeros((64, 64), np.uint16), name="img")
+    widget = RunWidget(viewer)
+    widget.add_model(bad)
+    assert errors and "broken.ckpt" in errors[-1] and "cannot load checkpoint" in errors[-1]
+    assert "broken.ckpt" in widget.status.text()
+    shown = len(errors)
+    run(widget, qtbot, "img")
+    assert len(errors) == shown + 1 and "broken.ckpt" in errors[-1]
+    assert all("broken.ckpt" in message for message in errors)
+    assert [layer.name for layer in viewer.layers] == ["img"]
+
+
+def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp_path):
+    viewer.open_sample("img2img", "nuclei")
+    runner = RunWidget(viewer)
+    trainer = TrainWidget(viewer)
+    viewer.window.add_dock_widget(trainer)
+    trainer.input_box.setCurrentText("nuclei")
+    trainer.target_box.setCurrentText("nuclei_masks")
+    trainer.patch_box.setValue(64)
+    trainer.steps_box.setValue(2000)
+    trainer.batch_box.setValue(2)
+    trainer.channels_box.setValue(8)
+    trainer.output_edit.setText(str(tmp_path / "model"))
+    trainer.start()
+    qtbot.waitUntil(lambda: len(trainer.plot.history.get("loss_l1", ([], []))[0]) >= 3, timeout=WAIT_MS)
+    trainer.stop()
+    qtbot.waitUntil(lambda: not trainer.busy, timeout=WAIT_MS)
+    assert not errors, errors
+    assert trainer.checkpoint is not None and trainer.checkpoint.is_file()
+    assert "stopped early" in trainer.status.text()
+    steps = trainer.plot.history["loss_l1"][0]
+    assert steps[-1] < 2000
+    # The new model is offered, and selected, in the Run widget at once.
+    assert runner.entry.source == str(trainer.checkpoint.resolve())
+    (labels,) = run(runner, qtbot, "nuclei")
+    assert labels.data.shape == (512, 512) and not errors
+    assert (tmp_path / "model" / "run" / "config.yaml").is_file()
+
+
+def test_restore_defaults_and_cyclegan_choices(viewer):
+    viewer.open_sample("img2img", "larvae")
+    widget = TrainWidget(viewer)
+    widget.steps_box.setValue(7)
+    widget.patch_box.setValue(32)
+    widget.restore_defaults()
+    assert (widget.steps_box.value(), widget.patch_box.value()) == (500, 128)
+    widget.kind_box.setCurrentIndex(widget.kind_box.findData("cyclegan"))
+    assert widget.input_label.text() == "domain A layer" and not widget.batch_box.isEnabled()
+    assert widget.input_box.currentText() != widget.target_box.currentText()
