@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("infer", help="run a trained model on images or folders (tiled, any size)")
     p.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
-    p.add_argument("--model", required=True, type=Path, help="checkpoint (.ckpt) from 'img2img train'")
+    p.add_argument("--model", required=True, type=Path,
+                   help="checkpoint (.ckpt) from 'img2img train', or builtin:nuclei for the packaged nuclei segmenter")
     p.add_argument("--output", required=True, type=Path, help="folder for the results")
     p.add_argument("--pattern", default="*", help="glob for files inside input folders (default: all images)")
     p.add_argument("--recursive", action="store_true", help="also search subfolders (mirrored in --output)")

@@ -348,11 +348,12 @@ class Predictor:
         resolution = image.resolution.scaled(self.scale) if image.resolution else None
         return [(destination, result, self.output_axes(image.axes), resolution)]
 
-    def count_tiles(self, shape: tuple[int, ...], axes: str) -> int:
-        """Tiles a file of this shape takes (for progress bars)."""
+    def count_tiles(self, shape: tuple[int, ...], axes: str, tile: int | None = None) -> int:
+        """Tiles a file of this shape takes (for progress bars), with `tile` as `predict` takes it."""
         axes = canonical_axes(axes)
         planes = int(np.prod([n for n, a in zip(shape, axes) if a not in "CYX"], dtype=np.int64))
-        grid = TileGrid.plan(shape[axes.index("Y")], shape[axes.index("X")], self.tile, self.overlap, self.multiple)
+        with self._tiling(tile, None):
+            grid = TileGrid.plan(shape[axes.index("Y")], shape[axes.index("X")], self.tile, self.overlap, self.multiple)
         return planes * len(grid)
 
     def predict_files(

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import torch
 
+from img2img.builtin import resolve_model_path
 from img2img.errors import UserError
 from img2img.models.gan_base import GanModule
 from img2img.models.registry import model_class
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """The checkpoint dict, or a one-line error if it is missing, damaged or not ours."""
-    path = Path(path)
+    """The checkpoint dict, or a one-line error if it is missing, damaged or not ours.
+
+    `builtin:NAME` names a model that ships with the package (see img2img.builtin)."""
+    path = resolve_model_path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint file")
     try:
