@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="tiles per batch on the device (default: 1 on CPU, 8 on GPU)")
     p.add_argument("--channels", help="input channels to feed the model, e.g. 0 or 0,2 or 0,0,0")
     p.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN: which way to translate (default AtoB)")
+    p.add_argument("--mask", type=Path, metavar="FOLDER",
+                   help="inpainting: folder of masks with the inputs' file names (any suffix), nonzero = fill")
+    p.add_argument("--mask-rule", metavar="RULES",
+                   help="inpainting: fill pixels found by rules, comma-separated: saturated, zero, dead-lines "
+                        "(joined with --mask where both are given)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto spreads files over all GPUs)")
     p.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"],
                    help="auto: bf16 where the hardware has it and it matches float32 on the first tiles")
@@ -141,7 +146,7 @@ def run_infer(args) -> int:
     options = PredictorOptions(
         device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
         precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,
-        direction=args.direction,
+        direction=args.direction, mask_dir=args.mask, mask_rule=args.mask_rule,
     )
     report = infer_files(args.model, options, jobs, workers=args.workers, skip_existing=args.skip_existing)
     rate = f", {report.megapixels / report.seconds:.2f} MP/s" if report.seconds > 0 and report.megapixels else ""
@@ -201,8 +206,14 @@ def _superres_evaluator():
     return evaluate_superres
 
 
+def _inpaint_evaluator():
+    from img2img.evaluation.inpaint import evaluate_inpaint
+
+    return evaluate_inpaint
+
+
 # Models scored against their own classical baselines, each from a folder of clean images or pairs.
-RESTORATION_EVALUATORS = {"superres": _superres_evaluator}
+RESTORATION_EVALUATORS = {"superres": _superres_evaluator, "inpaint": _inpaint_evaluator}
 
 
 def run_demo(args) -> int:

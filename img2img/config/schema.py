@@ -226,13 +226,56 @@ class SuperResConfig(Section):
         return raw
 
 
-ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig, SuperResConfig], Field(discriminator="name")]
-MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "superres": SuperResConfig}
+class GatedConfig(Section):
+    """DeepFill v2's coarse gated-convolution network, slimmed (two down-samplings, dilated middle)."""
+
+    kind: Literal["gated"] = "gated"
+    base_channels: int = Field(32, ge=4, description="DeepFill v2: 48")
+    n_dilated: int = Field(4, ge=0, le=8, description="dilated gated convolutions (dilation 2, 4, 8, 16) in the middle")
+
+
+class MaskConfig(Section):
+    """Training holes, drawn fresh for every crop; sizes in pixels (DeepFill v2's, for 256 px images)."""
+
+    strokes: tuple[int, int] = Field((1, 3), description="min and max free-form strokes per mask")
+    stroke_width: tuple[float, float] = Field((12.0, 40.0), description="stroke width range, px")
+    box_probability: float = Field(0.3, ge=0.0, le=1.0, description="share of masks that are a box")
+    both_probability: float = Field(0.3, ge=0.0, le=1.0, description="share of box masks that also get strokes")
+    box_size: tuple[float, float] = Field((16.0, 64.0), description="box side range, px")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "MaskConfig":
+        for name in ("strokes", "stroke_width", "box_size"):
+            lo, hi = getattr(self, name)
+            if not 0 <= lo <= hi:
+                raise ValueError(f"{name} [{lo}, {hi}]: give [min, max] with 0 <= min <= max")
+        return self
+
+
+class InpaintConfig(Section):
+    """Inpainting (DeepFill v2 style): image + hole mask in, known pixels copied back out."""
+
+    name: Literal["inpaint"] = "inpaint"
+    generator: GatedConfig = GatedConfig()
+    discriminator: DiscriminatorConfig = DiscriminatorConfig()
+    masks: MaskConfig = MaskConfig()
+    pretrain_steps: int = Field(500, ge=0, description="steps of L1 alone before the adversarial term starts")
+    l1_weight: float = Field(1.0, ge=0.0)
+    hole_weight: float = Field(6.0, ge=0.0, description="L1 weight of hole pixels (Liu et al. 2018: 6)")
+    valid_weight: float = Field(1.0, ge=0.0, description="L1 weight of the raw output on known pixels")
+    gan_weight: float = Field(0.01, ge=0.0)
+    gan_mode: Literal["vanilla", "lsgan"] = "lsgan"
+
+
+ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig, SuperResConfig, InpaintConfig], Field(discriminator="name")]
+MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "superres": SuperResConfig,
+                                           "inpaint": InpaintConfig}
 # Models that make their input from one folder of clean images (or read pairs); always task translation.
-RESTORATION_MODELS = {"superres"}
+RESTORATION_MODELS = {"superres", "inpaint"}
 # Generator kinds of every model (for key suggestions) and each model's default kind.
-ALL_GENERATOR_CONFIGS: dict[str, type[Section]] = {**GENERATOR_CONFIGS, "srresnet": SRResNetConfig, "rrdb": RRDBConfig}
-DEFAULT_GENERATOR = {"pix2pix": "unet", "cyclegan": "resnet", "superres": "srresnet"}
+ALL_GENERATOR_CONFIGS: dict[str, type[Section]] = {**GENERATOR_CONFIGS, "srresnet": SRResNetConfig, "rrdb": RRDBConfig,
+                                                   "gated": GatedConfig}
+DEFAULT_GENERATOR = {"pix2pix": "unet", "cyclegan": "resnet", "superres": "srresnet", "inpaint": "gated"}
 # Models trained on two unmatched folders; every other model reads paired data.
 UNPAIRED_MODELS = {"cyclegan"}
 # Geometry only for unpaired models: noise or blur on one domain changes the very style they learn.
@@ -332,6 +375,8 @@ class TrainConfig(Section):
         if not unpaired and self.data.kind == "unpaired":
             raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir")
         restoration = self.model.name in RESTORATION_MODELS
+        if self.model.name == "inpaint" and self.data.kind != "single":
+            raise ValueError("model inpaint makes its holes itself: give data.image_dir (a folder of complete images)")
         if self.data.kind == "single" and not restoration:
             raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir, not data.image_dir")
         if restoration and self.task != "translation":
@@ -354,7 +399,8 @@ class TrainConfig(Section):
             return self
         multiple = self.generator_size_multiple
         if self.data.patch_size % multiple:
-            why = "2^model.generator.depth" if self.model.generator.kind == "unet" else "the resnet generator down-samples twice"
+            kind = self.model.generator.kind
+            why = "2^model.generator.depth" if kind == "unet" else f"the {kind} generator down-samples twice"
             raise ValueError(f"data.patch_size {self.data.patch_size} must be a multiple of {multiple} ({why})")
         return self
 
@@ -392,6 +438,8 @@ class TrainConfig(Section):
         """Input sides must be multiples of this; the data module and predictor pad to it."""
         if self.model.generator.kind in ("srresnet", "rrdb"):
             return 1  # stride-1 convolutions at the input's resolution
+        if self.model.generator.kind == "gated":
+            return 4  # two stride-2 gated convolutions
         return 2**self.generator_depth if self.model.generator.kind == "unet" else RESNET_SIZE_MULTIPLE
 
     @property

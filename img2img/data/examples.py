@@ -13,6 +13,7 @@ import numpy as np
 
 from img2img.config.schema import TrainConfig
 from img2img.data.degradation import crop_to_scale, degrade
+from img2img.data.masks import random_mask
 
 
 class ExampleMaker:
@@ -39,6 +40,18 @@ class SuperResExamples(ExampleMaker):
         return {"input": degrade(hr, self.scale, self.degradation, rng), "target": hr}
 
 
+class InpaintExamples(ExampleMaker):
+    """Holes are set to 0 in the input (mid-range after normalization); the net sees the mask too."""
+
+    def __init__(self, config: TrainConfig):
+        self.masks = config.model.masks
+
+    def make(self, clean: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        mask = random_mask(clean.shape[1:], self.masks, rng)[None]
+        clean = np.ascontiguousarray(clean, dtype=np.float32)
+        return {"input": clean * (1 - mask), "target": clean, "mask": mask}
+
+
 def example_maker(config: TrainConfig) -> ExampleMaker:
-    makers = {"superres": SuperResExamples}
+    makers = {"superres": SuperResExamples, "inpaint": InpaintExamples}
     return makers[config.model.name](config)

@@ -16,6 +16,7 @@ from img2img.config.schema import TrainConfig
 from img2img.data.examples import ExampleMaker, example_maker
 from img2img.data.geometry import centre_crop, orient, random_crop, random_orientation
 from img2img.data.loading import TrainingPair, check_consistent, read_input_2d
+from img2img.data.sampling import PairedSampler, loader_generator, steps_done
 from img2img.errors import UserError
 from img2img.io.images import list_images
 from img2img.nets.padding import pad_to_multiple
@@ -24,6 +25,8 @@ VAL_MAX_SIZE = 512  # validation crops of the clean image, to bound CPU time
 
 
 class SingleFolderDataModule(pl.LightningDataModule):
+    splits_over_ranks = True  # its sampler gives each DDP rank its share (sampling.py)
+
     def __init__(self, config: TrainConfig, size_multiple: int, progress: bool = True):
         super().__init__()
         self.config = config
@@ -56,10 +59,7 @@ class SingleFolderDataModule(pl.LightningDataModule):
         data = self.config.data
         dataset = CleanPatchDataset([p.target for p in self.train_images], self.maker, data.patch_size,
                                     data.patches_per_image, self.config.augmentation.flip, self.config.augmentation.rotate90)
-        return DataLoader(
-            dataset, batch_size=data.batch_size, shuffle=True, drop_last=len(dataset) >= data.batch_size,
-            num_workers=data.num_workers, persistent_workers=data.num_workers > 0, worker_init_fn=_seed_worker,
-        )
+        return seeded_loader(dataset, self.config, lambda: steps_done(self.trainer))
 
     def val_dataloader(self) -> DataLoader:
         examples = [self.validation_example(p.target, i) for i, p in enumerate(self.val_images)]
@@ -83,8 +83,8 @@ class CleanPatchDataset(Dataset):
     def __len__(self) -> int:
         return len(self.images) * self.patches_per_image
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng(np.random.randint(2**31))  # numpy's global state is seeded per worker
+    def __getitem__(self, index: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, rng = sample_rng(index)
         crop = random_crop(self.images[index % len(self.images)], self.patch_size, rng)
         crop = orient(crop, random_orientation(rng, self.flip, self.rotate90))
         return {k: torch.from_numpy(v) for k, v in self.maker.make(crop, rng).items()}
@@ -118,9 +118,22 @@ def _images(folder: Path, pattern: str) -> list[Path]:
     return files
 
 
+def seeded_loader(dataset: Dataset, config: TrainConfig, done) -> DataLoader:
+    """Training batches as a function of (seed, step), as for pairs (sampling.py): resumes repeat
+    exactly, and each DDP rank takes its share."""
+    data = config.data
+    sampler = PairedSampler(len(dataset), data.batch_size, config.seed, done)
+    return DataLoader(dataset, batch_size=data.batch_size, sampler=sampler, num_workers=data.num_workers,
+                      persistent_workers=data.num_workers > 0, generator=loader_generator(config.seed))
+
+
+def sample_rng(index: int | tuple[int, int]) -> tuple[int, np.random.Generator]:
+    """`index`, or (index, seed) from `PairedSampler`: the example's randomness follows the seed."""
+    if isinstance(index, tuple):
+        return index[0], np.random.default_rng(index[1])
+    return index, np.random.default_rng(np.random.randint(2**31))
+
+
 def _collate_one(items: list[dict]) -> dict[str, torch.Tensor]:
     return {k: v[None] for k, v in items[0].items()}
 
-
-def _seed_worker(worker_id: int) -> None:
-    np.random.seed((torch.initial_seed() + worker_id) % 2**32)

@@ -16,7 +16,8 @@ from img2img.data.datamodule import split_pairs
 from img2img.data.geometry import orient, pad_at_least, random_orientation
 from img2img.data.loading import TrainingPair, check_consistent, check_targets, read_input_2d
 from img2img.data.pairing import pair_files
-from img2img.data.single import VAL_MAX_SIZE, _collate_one, _seed_worker
+from img2img.data.sampling import steps_done
+from img2img.data.single import VAL_MAX_SIZE, _collate_one, sample_rng, seeded_loader
 from img2img.errors import UserError
 
 
@@ -33,6 +34,8 @@ def load_sr_pair(lr_path: Path, hr_path: Path, config: TrainConfig) -> TrainingP
 
 
 class SRPairDataModule(pl.LightningDataModule):
+    splits_over_ranks = True  # its sampler gives each DDP rank its share (sampling.py)
+
     def __init__(self, config: TrainConfig, size_multiple: int = 1, progress: bool = True):
         super().__init__()
         self.config = config
@@ -52,8 +55,7 @@ class SRPairDataModule(pl.LightningDataModule):
         data, aug = self.config.data, self.config.augmentation
         dataset = AlignedPatchDataset(self.train_pairs, data.patch_size, self.config.model.scale, data.patches_per_image,
                                       aug.flip, aug.rotate90)
-        return DataLoader(dataset, batch_size=data.batch_size, shuffle=True, drop_last=len(dataset) >= data.batch_size,
-                          num_workers=data.num_workers, persistent_workers=data.num_workers > 0, worker_init_fn=_seed_worker)
+        return seeded_loader(dataset, self.config, lambda: steps_done(self.trainer))
 
     def val_dataloader(self) -> DataLoader:
         scale = self.config.model.scale
@@ -78,8 +80,8 @@ class AlignedPatchDataset(Dataset):
     def __len__(self) -> int:
         return len(self.pairs) * self.patches_per_image
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng(np.random.randint(2**31))
+    def __getitem__(self, index: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, rng = sample_rng(index)
         pair, n, s = self.pairs[index % len(self.pairs)], self.lr_size, self.scale
         lr, hr = pad_at_least(pair.input, n), pad_at_least(pair.target, n * s)
         top, left = int(rng.integers(0, lr.shape[1] - n + 1)), int(rng.integers(0, lr.shape[2] - n + 1))

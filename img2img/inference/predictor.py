@@ -23,7 +23,8 @@ from img2img.inference.outputs import DEFAULT_TEMPLATE, plan_outputs
 from img2img.inference.tiling import TileGrid, blend_rows, round_up
 from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
 from img2img.io.images import Image, read_image
-from img2img.io.normalization import unscale_from_unit
+from img2img.inference.masks import HoleMasks
+from img2img.io.normalization import cast_clipped, unscale_from_unit
 from img2img.models.checkpoint import load_model
 from img2img.models.gan_base import GanModule
 from img2img.segmentation.encoding import target_to_labels
@@ -55,6 +56,8 @@ class Predictor:
         output_dtype: str = "same",
         channels_last: bool | None = None,
         direction: str | None = None,
+        mask_dir: Path | None = None,
+        mask_rule: str | None = None,
     ):
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
@@ -82,6 +85,7 @@ class Predictor:
             raise UserError(f"--output-dtype {output_dtype}: label images are always uint16; the option is for image outputs")
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
+        self.masks = HoleMasks(mask_dir, mask_rule, needed=getattr(model, "takes_mask", False))
 
     def _set_direction(self, direction: str) -> None:
         """CycleGAN: run B -> A, which reads B's channels and pixel type and makes A's."""
@@ -113,17 +117,18 @@ class Predictor:
 
     # --- arrays --------------------------------------------------------------------------
     def predict(self, image: np.ndarray, axes: str | None = None, tile: int | None = None,
-                overlap: int | None = None) -> np.ndarray:
+                overlap: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
         """The model's result with the input's plane axes kept (YX -> YX, ZYX -> ZYX).
 
         Segmentation: uint16 instance labels. Image models: the translated image in the input's
         pixel type (or `output_dtype`), with channels where the input had them. `tile` and
-        `overlap` override the Predictor's for this call.
+        `overlap` override the Predictor's for this call. Inpainting: `mask` (Y, X), nonzero = fill,
+        joined with the Predictor's mask rules; known pixels come back unchanged.
         """
         with self._tiling(tile, overlap):
-            return self._predict(np.asarray(image), axes)
+            return self._predict(np.asarray(image), axes, mask)
 
-    def _predict(self, image: np.ndarray, axes: str | None) -> np.ndarray:
+    def _predict(self, image: np.ndarray, axes: str | None, mask: np.ndarray | None = None) -> np.ndarray:
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         planes, plane_axes = self._planes(image, axes)
         out_axes = self.output_axes(axes)
@@ -134,8 +139,12 @@ class Predictor:
         out = np.empty((len(planes), self.out_channels) + self._out_size(planes), dtype)
         for k, plane in enumerate(planes):
             lo, hi = self._output_range(plane)
-            for row, band in self._blend(plane):
+            holes = self.masks.for_plane(plane, mask) if self.masks.needed else None
+            for row, band in self._blend(plane, holes):
                 out[k, :, row : row + band.shape[1]] = unscale_from_unit(band, lo, hi, dtype)
+            if holes is not None:  # exactly the input's values outside the holes, not a rounded round trip
+                known = ~holes
+                out[k][:, known] = cast_clipped(np.asarray(plane)[:, known], dtype)
         if "C" not in out_axes:
             out = out[:, 0]
         return from_planes(out, self._plane_shape(image, axes, plane_axes), out_axes)
@@ -235,16 +244,26 @@ class Predictor:
             out[:, row : row + band.shape[1]] = (band + 1.0) / 2.0
         return out
 
-    def _blend(self, plane: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    def _blend(self, plane: np.ndarray, holes: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Blended network output ([-1, 1]) of one (C, H, W) plane, band by band.
 
+        `holes` (inpainting) rides along as the last input channel, so tiles of image and mask
+        match; the intensity range comes from the known pixels only (saturated holes would skew it).
         On CUDA out-of-memory the plane is redone with half the batch, then half the tile.
         """
-        lo, hi = self.config.normalization.range_of(plane)
         norm = self.config.normalization
+        if holes is None:
+            lo, hi = norm.range_of(plane)
 
-        def prepare(tile: np.ndarray) -> np.ndarray:
-            return norm.apply(tile, lo, hi)
+            def prepare(tile: np.ndarray) -> np.ndarray:
+                return norm.apply(tile, lo, hi)
+        else:
+            known = np.asarray(plane)[:, ~holes]
+            lo, hi = norm.range_of(known[:, :, None] if known.size else np.asarray(plane))
+            plane = np.concatenate([np.asarray(plane, np.float32), holes[None].astype(np.float32)])
+
+            def prepare(tile: np.ndarray) -> np.ndarray:
+                return np.concatenate([norm.apply(tile[:-1], lo, hi), tile[-1:]])
 
         while True:
             grid = TileGrid.plan(plane.shape[1], plane.shape[2], self.tile, self.overlap, self.multiple)
@@ -344,7 +363,8 @@ class Predictor:
             labels = decode_labels(probs, plane_axes)
             return [(destination, labels, plane_axes + "YX", image.resolution),
                     (probabilities, probs, plane_axes + "CYX", image.resolution)]
-        result = self.predict(image.data, image.axes)
+        mask = self.masks.from_file(image.path, image.data.shape, image.axes) if self.masks.needed else None
+        result = self.predict(image.data, image.axes, mask=mask)
         resolution = image.resolution.scaled(self.scale) if image.resolution else None
         return [(destination, result, self.output_axes(image.axes), resolution)]
 

@@ -31,6 +31,8 @@ class PredictorOptions:
     channels: list[int] | None = None
     output_dtype: str = "same"
     direction: str | None = None
+    mask_dir: Path | None = None
+    mask_rule: str | None = None
 
 
 def worker_devices(device: str, workers: int | None) -> list[str]:

@@ -32,9 +32,9 @@ class RestorationGan(GanModule):
     def discriminator_channels(self) -> int:
         return self.out_channels
 
-    def generate(self, batch: dict) -> torch.Tensor:
-        """The network's output for a batch (inpainting also reads the mask)."""
-        return self.generator(batch["input"])
+    def generate(self, batch: dict, net: nn.Module | None = None) -> torch.Tensor:
+        """The output of `net` (default: the trained generator) for a batch (inpainting also reads the mask)."""
+        return (net or self.generator)(batch["input"])
 
     def judged(self, batch: dict, image: torch.Tensor) -> torch.Tensor:
         """What the discriminator sees of a real or generated image (default: the image alone)."""
@@ -60,7 +60,7 @@ class RestorationGan(GanModule):
         return 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.generator(x)
+        return self.eval_net("generator")(x)
 
     def configure_optimizers(self):
         opt_g = self.adam(self.generator.parameters())
@@ -77,16 +77,17 @@ class RestorationGan(GanModule):
         fake = self.generate(batch)
         adversarial = self.adversarial_now()
         logs = {}
-        opt_d.zero_grad(set_to_none=True)
         if adversarial:
             real_logits = self.discriminator(self.judged(batch, batch["target"]))
             fake_logits = self.discriminator(self.judged(batch, fake.detach()))
             loss_d = 0.5 * (adversarial_loss(real_logits, True, cfg.gan_mode) + adversarial_loss(fake_logits, False, cfg.gan_mode))
-            self.manual_backward(loss_d)
+            self.optimize(opt_d, loss_d)
             logs["train/loss_d"] = loss_d
-        # During pre-training D has no gradients, so this step changes nothing; it is still taken
-        # because Lightning counts optimizer steps, and schedule.steps must mean the same throughout.
-        opt_d.step()
+        else:
+            # Pre-training: D has no gradients, so this step changes nothing; it is still taken because
+            # Lightning counts optimizer steps, and schedule.steps must mean the same throughout.
+            opt_d.zero_grad(set_to_none=True)
+            opt_d.step()
 
         loss_l1 = self.reconstruction_loss(fake, batch)
         loss_g = cfg.l1_weight * loss_l1
@@ -98,16 +99,19 @@ class RestorationGan(GanModule):
             loss_gan = adversarial_loss(self.discriminator(self.judged(batch, fake)), True, cfg.gan_mode)
             loss_g = loss_g + cfg.gan_weight * loss_gan
             logs["train/loss_g_gan"] = loss_gan
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(loss_g)
-        opt_g.step()
+        self.optimize(opt_g, loss_g)
+        self.update_ema()
         self.set_requires_grad(self.discriminator, True)
         self.step_schedulers()
-        logs["train/loss_l1"] = loss_l1
+        logs["train/loss_l1"], logs["train/loss_g"] = loss_l1, loss_g
         self.log_dict(logs, prog_bar=True, on_step=True, on_epoch=False, batch_size=fake.shape[0])
 
+    def validation_output(self, batch: dict) -> torch.Tensor:
+        """The image the user would get for a validation batch (inpainting: holes filled, rest copied)."""
+        return self.generate(batch, self.eval_net("generator"))
+
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        fake = self.generate(batch)
+        fake = self.validation_output(batch)
         size = tuple(int(s) * self.output_scale for s in batch["size"][0])
         fake, target = crop_to(fake, size), crop_to(batch["target"], size)
         self.log("val/loss_l1", F.l1_loss(fake, target), on_epoch=True, batch_size=1)
