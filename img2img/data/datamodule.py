@@ -18,6 +18,8 @@ from img2img.errors import UserError
 
 
 class PairedDataModule(pl.LightningDataModule):
+    splits_over_ranks = True  # its sampler gives each DDP rank its share (sampling.py)
+
     def __init__(self, config: TrainConfig, size_multiple: int, progress: bool = True):
         super().__init__()
         self.config = config
@@ -29,6 +31,12 @@ class PairedDataModule(pl.LightningDataModule):
         else:
             self.train_files, self.val_files = split_pairs(self.train_files, data.val_fraction, config.seed)
         self.train_pairs = self._load(self.train_files, "training", progress)
+        for pair, (path, _) in zip(self.train_pairs, self.train_files):
+            if min(pair.input.shape[1:]) < data.patch_size:
+                raise UserError(
+                    f"{path}: {pair.input.shape[1]}x{pair.input.shape[2]} px is smaller than data.patch_size "
+                    f"{data.patch_size}; lower data.patch_size or remove the image"
+                )
         self.val_pairs = self._load(self.val_files, "validation", progress)
         self.in_channels, self.input_dtype = check_consistent(
             self.train_pairs + self.val_pairs, [f for f, _ in self.train_files + self.val_files]

@@ -90,6 +90,8 @@ class UnpairedPatchDataset(Dataset):
 
 class UnpairedDataModule(pl.LightningDataModule):
     """in/out channels and pixel types are those of A and B (the A->B generator's input and output)."""
+    splits_over_ranks = True  # its sampler gives each DDP rank its share (sampling.py)
+
 
     def __init__(self, config: TrainConfig, size_multiple: int, progress: bool = True):
         super().__init__()

@@ -16,10 +16,10 @@ from img2img.config.schema import TrainConfig
 from img2img.data.select import build_datamodule
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
-from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
 from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
 from img2img.training.random_state import RandomState
+from img2img.training.resume_check import check_resume, check_resumed_data
 from img2img.training.speed import SpeedSwitches, on_gpu, resolve_speed
 from img2img.training.strategy import GanDDPStrategy
 from img2img.training.throughput import Throughput
@@ -36,7 +36,7 @@ def train(
     live and to stop training on a button press."""
     out = Path(config.output_dir)
     if resume is not None:
-        _check_resume(Path(resume), config)
+        resumed = check_resume(Path(resume), config)
     elif any((out / "checkpoints").glob("*.ckpt")):
         raise UserError(
             f"{out}: holds checkpoints of an earlier run; set another output_dir, or continue it with "
@@ -51,11 +51,16 @@ def train(
         dirpath=out / "checkpoints", filename="best", monitor=config.best_metric, mode=config.best_mode, save_last=True,
         auto_insert_metric_name=False, enable_version_counter=False,
     )
-    trainer = _build_trainer(config, [checkpoints, *(callbacks or [])], progress)
     datamodule = build_datamodule(config, progress=progress)
+    # Data modules whose samplers split every epoch over the ranks themselves (data/sampling.py)
+    # keep them; others get Lightning's DistributedSampler.
+    own_split = getattr(datamodule, "splits_over_ranks", False)
+    trainer = _build_trainer(config, [checkpoints, *(callbacks or [])], progress, distributed_sampler=not own_split)
     model = build_model(
         config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype
     )
+    if resume is not None:
+        check_resumed_data(Path(resume), resumed, datamodule.in_channels, datamodule.out_channels)
     with atomic_path(out / "config.yaml") as tmp:
         tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
@@ -64,7 +69,8 @@ def train(
     return Path(checkpoints.best_model_path or last)
 
 
-def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: bool) -> pl.Trainer:
+def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: bool,
+                   distributed_sampler: bool = True) -> pl.Trainer:
     """The Lightning Trainer; bad accelerator/device/precision settings become one-line errors."""
     out = Path(config.output_dir)
     t = config.trainer
@@ -83,7 +89,7 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
             num_nodes=t.num_nodes,
             strategy=_strategy(t),
             sync_batchnorm=t.sync_batchnorm,
-            use_distributed_sampler=False,  # our samplers split each epoch over the ranks (data/sampling.py)
+            use_distributed_sampler=distributed_sampler,
             precision=speed.precision,
             # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
             logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
@@ -109,13 +115,6 @@ def _strategy(t) -> str | pl.strategies.Strategy:
     if t.strategy in ("ddp", "ddp_spawn"):
         return GanDDPStrategy(start_method="spawn" if t.strategy == "ddp_spawn" else "popen")
     return t.strategy
-
-
-def _check_resume(path: Path, config: TrainConfig) -> None:
-    checkpoint = read_checkpoint(path)
-    name = checkpoint_model_name(checkpoint)
-    if name != config.model.name:
-        raise UserError(f"{path}: is a '{name}' checkpoint but the config trains '{config.model.name}'; resume with a matching config")
 
 
 def _quiet_lightning() -> None:
