@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.loggers import TensorBoardLogger
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
@@ -16,7 +17,8 @@ from img2img.models.ema import EMA
 
 from img2img import __version__
 from img2img.config.schema import TrainConfig
-from img2img.models.samples import write_sample_grid
+from img2img.io.images import write_image
+from img2img.models.samples import sample_grid
 from img2img.models.schedules import lr_multiplier
 
 # Every optimisation step of our GANs updates two networks, and Lightning counts each
@@ -118,7 +120,12 @@ class GanModule(pl.LightningModule):
             self._samples.append(tuple(p.detach().float().cpu().numpy() for p in panels))
 
     def write_samples(self) -> None:
+        """samples/step_N.png at every validation, and the same grid in TensorBoard's Images tab."""
         if self._samples and self.trainer.is_global_zero and not self.trainer.sanity_checking:
             folder = Path(self.config.output_dir) / "samples"
-            write_sample_grid(folder / f"step_{self.trainer.global_step // OPTIMIZERS_PER_STEP:06d}.png", self._samples)
+            grid = sample_grid(self._samples)
+            write_image(folder / f"step_{self.training_steps_done:06d}.png", grid, axes="YXC")
+            for logger in self.loggers:
+                if isinstance(logger, TensorBoardLogger):
+                    logger.experiment.add_image("samples", grid, self.training_steps_done, dataformats="HWC")
         self._samples = []

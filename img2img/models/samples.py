@@ -22,14 +22,18 @@ def to_rgb8(x: np.ndarray) -> np.ndarray:
     return (np.clip((rgb.transpose(1, 2, 0) + 1) / 2, 0, 1) * 255).astype(np.uint8)
 
 
-def write_sample_grid(path: Path, rows: list[tuple[np.ndarray, ...]]) -> Path:
-    """One row per sample, panels side by side, a 4 px gap; rows are padded to a common width."""
+def sample_grid(rows: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+    """(H, W, 3) uint8: one row per sample, panels side by side, a 4 px gap; rows are padded to a common width."""
     images = [[to_rgb8(panel) for panel in row] for row in rows]
     gap = 4
     strips = [np.concatenate(_with_gaps(row, gap, axis=1), axis=1) for row in images]
     width = max(s.shape[1] for s in strips)
     strips = [np.pad(s, ((0, 0), (0, width - s.shape[1]), (0, 0)), constant_values=255) for s in strips]
-    return write_image(path, np.concatenate(_with_gaps(strips, gap, axis=0), axis=0), axes="YXC")
+    return np.concatenate(_with_gaps(strips, gap, axis=0), axis=0)
+
+
+def write_sample_grid(path: Path, rows: list[tuple[np.ndarray, ...]]) -> Path:
+    return write_image(path, sample_grid(rows), axes="YXC")
 
 
 def _with_gaps(panels: list[np.ndarray], gap: int, axis: int) -> list[np.ndarray]:
