@@ -80,3 +80,25 @@ def image_result_layers(result: np.ndarray, axes: str, name: str, place: dict) -
         (np.take(result, k, axis=c), {"name": f"{name}_c{k}", "blending": "additive", **place}, "image")
         for k in range(n)
     ]
+
+
+def hole_mask(mask_layer, given: LayerInput, layer_shape: tuple[int, ...]) -> np.ndarray:
+    """Where an inpainting model fills, from a Labels or Shapes layer (nonzero / inside = fill):
+    one (Y, X) mask for every plane, or a mask per plane with the processed planes' leading axes.
+
+    `layer_shape` is the image layer's full shape without channels (to draw shapes of a stack)."""
+    leading = len(given.start)
+    yx = tuple(layer_shape[leading : leading + 2])
+    if mask_layer._type_string == "shapes":
+        data = mask_layer.to_labels(labels_shape=yx if mask_layer.ndim == 2 else tuple(layer_shape))
+    else:
+        data = np.asarray(mask_layer.data)
+    processed = given.data.shape[:leading]
+    if data.ndim > 2 and data.shape[:-2] != processed and data.shape[:-2] == tuple(layer_shape[:leading]):
+        data = data[tuple(slice(s, s + n) for s, n in zip(given.start, processed))]  # the processed planes only
+    if data.shape[-2:] != yx or (data.ndim > 2 and data.shape[:-2] != processed):
+        raise ValueError(
+            f"mask layer '{mask_layer.name}' is {'x'.join(map(str, data.shape))} but the image is "
+            f"{'x'.join(map(str, layer_shape))}; draw the mask on the image's pixels"
+        )
+    return data != 0

@@ -22,9 +22,10 @@ from img2img.builtin import resolve_model_path
 from img2img.errors import UserError
 from img2img.inference.predictor import Predictor
 from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
+from img2img.models.registry import model_class
 from img2img_napari.background import Cancelled, Failed, Progress, guarded, notify_error
 from img2img_napari.catalog import CATALOG, ModelEntry
-from img2img_napari.layer_data import LayerInput, image_result_layers, layer_axes, layer_input, placement
+from img2img_napari.layer_data import LayerInput, hole_mask, image_result_layers, layer_axes, layer_input, placement
 
 WHOLE_STACK, CURRENT_PLANE = "whole stack", "current plane"
 
@@ -53,6 +54,8 @@ class RunWidget(QWidget):
         self.direction_box = QComboBox()
         self.direction_box.addItems(["AtoB", "BtoA"])
         self.direction_box.setToolTip("CycleGAN models translate both ways")
+        self.mask_box = QComboBox()
+        self.mask_box.setToolTip("Inpainting models fill where this Labels or Shapes layer is nonzero")
         self.channels_edit = QLineEdit()
         self.channels_edit.setPlaceholderText("auto (e.g. 0,2 picks channels 0 and 2)")
         self.run_button = QPushButton("Run")
@@ -89,6 +92,7 @@ class RunWidget(QWidget):
         form.addRow("tile size", self.tile_box)
         form.addRow("device", self.device_box)
         form.addRow("direction", self.direction_box)
+        form.addRow("mask layer", self.mask_box)
         form.addRow("channels", self.channels_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
@@ -125,6 +129,7 @@ class RunWidget(QWidget):
     def _on_model_changed(self) -> None:
         """Show the direction choice for CycleGAN only; a damaged file is reported at once."""
         self.direction_box.setEnabled(False)
+        self.mask_box.setEnabled(False)
         if self.entry is None:
             return
         try:
@@ -134,19 +139,23 @@ class RunWidget(QWidget):
             self.status.setText(str(exc))
             return
         self.direction_box.setEnabled(name == "cyclegan")
+        self.mask_box.setEnabled(bool(getattr(model_class(name), "takes_mask", False)))
         self.status.setText("")
 
     def _image_layers(self) -> list[napari.layers.Image]:
         return [layer for layer in self.viewer.layers if isinstance(layer, napari.layers.Image)]
 
     def _refresh_layers(self, event=None) -> None:
-        current = self.layer_box.currentText()
-        self.layer_box.blockSignals(True)
-        self.layer_box.clear()
-        self.layer_box.addItems([layer.name for layer in self._image_layers()])
-        index = self.layer_box.findText(current)
-        self.layer_box.setCurrentIndex(index if index >= 0 else 0)
-        self.layer_box.blockSignals(False)
+        masks = [layer.name for layer in self.viewer.layers
+                 if isinstance(layer, (napari.layers.Labels, napari.layers.Shapes))]
+        for box, names in ((self.layer_box, [layer.name for layer in self._image_layers()]), (self.mask_box, masks)):
+            current = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(names)
+            index = box.findText(current)
+            box.setCurrentIndex(index if index >= 0 else 0)
+            box.blockSignals(False)
         self._update_scope()
 
     def _follow_selection(self, event=None) -> None:
@@ -182,6 +191,12 @@ class RunWidget(QWidget):
             step = self.viewer.dims.current_step if self.scope_box.currentText() == CURRENT_PLANE else None
             given = layer_input(layer, step)
             options = self._options()
+            if self.mask_box.isEnabled():
+                mask_layer = self.viewer.layers[self.mask_box.currentText()] if self.mask_box.currentText() else None
+                if mask_layer is None:
+                    raise UserError("inpainting needs a mask: add a Labels or Shapes layer over the holes to fill")
+                shape = layer.data.shape[:-1] if layer.rgb else layer.data.shape
+                options["mask"] = hole_mask(mask_layer, given, shape)
         except (UserError, ValueError) as exc:
             notify_error(UserError(str(exc)))
             return
@@ -232,7 +247,7 @@ class RunWidget(QWidget):
         progress.message.emit(f"running {entry.label} on {predictor.device}")
         predictor.on_tiles = on_tiles
         try:
-            result = predictor.predict(given.data, given.axes, tile=tile)
+            result = _predict_with_mask(predictor, given, tile, options.get("mask"))
         finally:
             predictor.on_tiles = None
         return predictor, result
@@ -283,6 +298,18 @@ class RunWidget(QWidget):
         self.cancel_button.setEnabled(busy)
         self.model_box.setEnabled(not busy)
         self.open_button.setEnabled(not busy)
+
+
+def _predict_with_mask(predictor: Predictor, given: LayerInput, tile: int | None, mask: np.ndarray | None):
+    """One (Y, X) mask serves every plane; a mask per plane means one call per plane."""
+    if mask is None:
+        return predictor.predict(given.data, given.axes, tile=tile)
+    if mask.ndim == 2:
+        return predictor.predict(given.data, given.axes, tile=tile, mask=mask)
+    leading = mask.shape[:-2]
+    planes = [predictor.predict(given.data[i], given.axes[len(leading):], tile=tile, mask=mask[i])
+              for i in np.ndindex(leading)]
+    return np.stack(planes).reshape(leading + planes[0].shape)
 
 
 def _safe_axes(layer) -> str:

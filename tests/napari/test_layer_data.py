@@ -64,3 +64,22 @@ def test_write_paired_rejects_mismatched_and_too_small_layers(tmp_path):
         write_paired((image[:100, :100], False, "img"), (image[:100, :100], False, "mask"), tmp_path / "b", 64)
     keys = write_paired((image, False, "img"), (image, False, "mask"), tmp_path / "c", 64)
     assert len(list((tmp_path / "c" / "images").glob("*.tif"))) == 4 and set(keys) == {"input_dir", "target_dir"}
+
+
+def test_hole_masks_from_labels_and_shapes_match_the_processed_planes():
+    from napari.layers import Labels, Shapes
+
+    from img2img_napari.layer_data import hole_mask
+
+    stack = Image(np.zeros((3, 40, 50)))
+    labels = np.zeros((3, 40, 50), np.uint8)
+    labels[1, 5:10, 5:10] = 1
+    plane = layer_input(stack, current_step=(1, 0, 0))
+    assert hole_mask(Labels(labels), plane, (3, 40, 50)).shape == (1, 40, 50)
+    assert hole_mask(Labels(labels), plane, (3, 40, 50)).sum() == 25
+    assert hole_mask(Labels(labels[1]), layer_input(stack), (3, 40, 50)).shape == (40, 50)
+    box = Shapes([np.array([[10, 10], [10, 20], [20, 20], [20, 10]])], shape_type="polygon")
+    drawn = hole_mask(box, layer_input(Image(np.zeros((40, 50)))), (40, 50))
+    assert drawn.shape == (40, 50) and 80 <= drawn.sum() <= 130
+    with pytest.raises(ValueError, match="mask layer .* is 30x50 but the image is 3x40x50"):
+        hole_mask(Labels(np.zeros((30, 50), np.uint8)), layer_input(stack), (3, 40, 50))
