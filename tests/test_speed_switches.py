@@ -1,0 +1,42 @@
+"""What trainer.precision / channels_last / compile 'auto' resolve to, and applying them."""
+
+import pytest
+import torch
+
+from img2img.config.schema import TrainConfig, TrainerConfig
+from img2img.errors import UserError
+from img2img.models.registry import build_model
+from img2img.training import speed
+from img2img.training.speed import Speed, SpeedSwitches, resolve_speed
+
+
+def test_auto_is_float32_nchw_eager_on_a_cpu_and_everything_on_a_gpu(monkeypatch):
+    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("32", False, False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert resolve_speed(TrainerConfig()) == Speed("bf16-mixed", True, True)
+    monkeypatch.setattr(speed, "CPU_BF16_TRAINING_HELPS", True)
+    monkeypatch.setattr(speed, "cpu_has_bf16_units", lambda: True)
+    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("bf16-mixed", True, False)
+
+
+def test_explicit_settings_win():
+    t = TrainerConfig(accelerator="cpu", precision="bf16-mixed", channels_last=False, compile=True)
+    assert resolve_speed(t) == Speed("bf16-mixed", False, True)
+
+
+def test_channels_last_switch_converts_every_network():
+    config = TrainConfig.model_validate({"model": {"generator": {"depth": 3, "base_channels": 8}},
+                                         "data": {"input_dir": "x", "target_dir": "y", "patch_size": 32}})
+    model = build_model(config, 1, 2, "uint8")
+    SpeedSwitches(Speed("32", True, False)).on_fit_start(None, model)
+    convs = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+
+
+def test_sync_batchnorm_on_a_cpu_is_a_one_line_error(tmp_path):
+    from img2img.training.run import _build_trainer
+    config = TrainConfig.model_validate({"data": {"input_dir": "x", "target_dir": "y"}, "output_dir": str(tmp_path),
+                                         "trainer": {"accelerator": "cpu", "sync_batchnorm": True}})
+    with pytest.raises(UserError, match="SyncBatchNorm runs on GPUs only"):
+        _build_trainer(config, [], progress=False)
