@@ -3,7 +3,7 @@ frames find larvae in real-looking frames better than one trained on raw simulat
 
     OMP_NUM_THREADS=1 python experiments/larvae_detection_gain.py --work /tmp/larvae_gain
 
-Writes WORK/results.json and prints the F1 table. A finished CycleGAN run in WORK/cyclegan_run
+Writes WORK/results_detector_seedN.json and prints the F1 table. A finished CycleGAN run in WORK/cyclegan_run
 is reused, so the detector part can be rerun alone. See docs/cyclegan.md for measured numbers.
 """
 

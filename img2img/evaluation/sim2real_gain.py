@@ -128,5 +128,5 @@ def run_experiment(work: Path, config: Path, cyclegan_steps: int = 3000, setting
     results["positions_in_translated"] = kept.as_dict()
     log(f"real-trained detector on translated frames vs the simulated positions: F1 {kept.f1:.3f}, "
         f"offset {kept.mean_offset:.2f} px")
-    (work / "results.json").write_text(json.dumps(results, indent=1))
+    (work / f"results_detector_seed{settings.seed}.json").write_text(json.dumps(results, indent=1))
     return results
