@@ -212,8 +212,14 @@ def _inpaint_evaluator():
     return evaluate_inpaint
 
 
+def _colorize_evaluator():
+    from img2img.evaluation.colorize import evaluate_colorize
+
+    return evaluate_colorize
+
+
 # Models scored against their own classical baselines, each from a folder of clean images or pairs.
-RESTORATION_EVALUATORS = {"superres": _superres_evaluator, "inpaint": _inpaint_evaluator}
+RESTORATION_EVALUATORS = {"superres": _superres_evaluator, "inpaint": _inpaint_evaluator, "colorize": _colorize_evaluator}
 
 
 def run_demo(args) -> int:

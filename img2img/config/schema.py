@@ -267,15 +267,39 @@ class InpaintConfig(Section):
     gan_mode: Literal["vanilla", "lsgan"] = "lsgan"
 
 
-ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig, SuperResConfig, InpaintConfig], Field(discriminator="name")]
+class ColorizeConfig(Section):
+    """Colorization (gray -> colour, chroma predicted, the input's luminance kept) and, with
+    keep_luminance false, virtual staining between any channel counts (paired folders)."""
+
+    name: Literal["colorize"] = "colorize"
+    generator: GeneratorConfig = UNetConfig(dropout=0.0, upsample="bilinear")
+    discriminator: DiscriminatorConfig = DiscriminatorConfig()
+    keep_luminance: bool = Field(
+        True, description="true: 1-channel input -> RGB, predicting YUV chroma (UV) and keeping the input as Y; "
+                          "false: predict all output channels (virtual staining, paired folders)")
+    pretrain_steps: int = Field(0, ge=0, description="steps of L1 alone before the adversarial term starts")
+    l1_weight: float = Field(100.0, ge=0.0, description="Pix2Pix: 100")
+    gan_weight: float = Field(1.0, ge=0.0)
+    gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_generator_kind(cls, raw):
+        if isinstance(raw, dict) and isinstance(raw.get("generator"), dict) and "kind" not in raw["generator"]:
+            raw = {**raw, "generator": {"kind": "unet", **raw["generator"]}}
+        return raw
+
+
+ModelConfig = Annotated[Union[Pix2PixConfig, CycleGANConfig, SuperResConfig, InpaintConfig, ColorizeConfig],
+                        Field(discriminator="name")]
 MODEL_CONFIGS: dict[str, type[Section]] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "superres": SuperResConfig,
-                                           "inpaint": InpaintConfig}
+                                           "inpaint": InpaintConfig, "colorize": ColorizeConfig}
 # Models that make their input from one folder of clean images (or read pairs); always task translation.
-RESTORATION_MODELS = {"superres", "inpaint"}
+RESTORATION_MODELS = {"superres", "inpaint", "colorize"}
 # Generator kinds of every model (for key suggestions) and each model's default kind.
 ALL_GENERATOR_CONFIGS: dict[str, type[Section]] = {**GENERATOR_CONFIGS, "srresnet": SRResNetConfig, "rrdb": RRDBConfig,
                                                    "gated": GatedConfig}
-DEFAULT_GENERATOR = {"pix2pix": "unet", "cyclegan": "resnet", "superres": "srresnet", "inpaint": "gated"}
+DEFAULT_GENERATOR = {"pix2pix": "unet", "cyclegan": "resnet", "superres": "srresnet", "inpaint": "gated", "colorize": "unet"}
 # Models trained on two unmatched folders; every other model reads paired data.
 UNPAIRED_MODELS = {"cyclegan"}
 # Geometry only for unpaired models: noise or blur on one domain changes the very style they learn.
@@ -377,6 +401,9 @@ class TrainConfig(Section):
         restoration = self.model.name in RESTORATION_MODELS
         if self.model.name == "inpaint" and self.data.kind != "single":
             raise ValueError("model inpaint makes its holes itself: give data.image_dir (a folder of complete images)")
+        if self.model.name == "colorize" and not self.model.keep_luminance and self.data.kind == "single":
+            raise ValueError("model.keep_luminance false (virtual staining) learns from pairs: give data.input_dir "
+                             "and data.target_dir")
         if self.data.kind == "single" and not restoration:
             raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir, not data.image_dir")
         if restoration and self.task != "translation":

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from img2img.config.schema import TrainConfig
+from img2img.data.color import rgb_to_yuv
 from img2img.data.degradation import crop_to_scale, degrade
+from img2img.errors import UserError
 from img2img.data.masks import random_mask
 
 
@@ -52,6 +54,31 @@ class InpaintExamples(ExampleMaker):
         return {"input": clean * (1 - mask), "target": clean, "mask": mask}
 
 
+class ColorizeExamples(ExampleMaker):
+    """The input is the luminance Y of the colour crop: what a gray camera would record."""
+
+    def __init__(self, config: TrainConfig):
+        pass
+
+    def channels(self, clean_channels: int) -> tuple[int, int]:
+        return 1, clean_channels
+
+    def check_channels(self, clean_channels: int, path: Path) -> None:
+        check_colour_target(clean_channels, path)
+
+    def make(self, clean: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        clean = np.ascontiguousarray(clean, dtype=np.float32)
+        return {"input": np.ascontiguousarray(rgb_to_yuv(clean)[:1]), "target": clean}
+
+
+def check_colour_target(channels: int, path: Path) -> None:
+    if channels != 3:
+        raise UserError(
+            f"{path}: has {channels} channel(s) but colorize with keep_luminance needs RGB (3-channel) targets; "
+            "give colour images, or set model.keep_luminance: false with paired folders for other channel counts"
+        )
+
+
 def example_maker(config: TrainConfig) -> ExampleMaker:
-    makers = {"superres": SuperResExamples, "inpaint": InpaintExamples}
+    makers = {"superres": SuperResExamples, "inpaint": InpaintExamples, "colorize": ColorizeExamples}
     return makers[config.model.name](config)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytorch_lightning as pl
 
 from img2img.config.schema import TrainConfig
+from img2img.errors import UserError
 
 
 def build_datamodule(config: TrainConfig, progress: bool = True) -> pl.LightningDataModule:
@@ -20,4 +21,13 @@ def build_datamodule(config: TrainConfig, progress: bool = True) -> pl.Lightning
         kind = SingleFolderDataModule
     else:
         kind = SRPairDataModule if config.model.name == "superres" else PairedDataModule
-    return kind(config, size_multiple=config.generator_size_multiple, progress=progress)
+    datamodule = kind(config, size_multiple=config.generator_size_multiple, progress=progress)
+    model = config.model
+    if model.name == "colorize" and model.keep_luminance and kind is PairedDataModule:
+        from img2img.data.examples import check_colour_target
+
+        check_colour_target(datamodule.out_channels, datamodule.train_files[0][1])
+        if datamodule.in_channels != 1:
+            raise UserError(f"{datamodule.train_files[0][0]}: has {datamodule.in_channels} channels but colorize with "
+                            "keep_luminance reads one gray channel; give gray inputs or set model.keep_luminance: false")
+    return datamodule

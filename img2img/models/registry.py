@@ -6,12 +6,13 @@ from __future__ import annotations
 from img2img.config.schema import TrainConfig
 from img2img.errors import UserError
 from img2img.models.gan_base import GanModule
+from img2img.models.colorize import Colorize
 from img2img.models.cyclegan import CycleGAN
 from img2img.models.inpaint import Inpaint
 from img2img.models.pix2pix import Pix2Pix
 from img2img.models.superres import SuperRes
 
-MODELS: dict[str, type[GanModule]] = {"pix2pix": Pix2Pix, "cyclegan": CycleGAN, "superres": SuperRes, "inpaint": Inpaint}
+MODELS: dict[str, type[GanModule]] = {"pix2pix": Pix2Pix, "cyclegan": CycleGAN, "superres": SuperRes, "inpaint": Inpaint, "colorize": Colorize}
 
 
 def model_class(name: str) -> type[GanModule]:
