@@ -31,11 +31,11 @@ def wait(condition, timeout: float = 900) -> None:
 def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     viewer = napari.Viewer(show=True)
-    viewer.window.resize(1400, 850)
+    viewer.window.resize(1400, 950)
     viewer.open_sample("img2img", "nuclei")
     viewer.layers["nuclei_masks"].visible = False
     runner = RunWidget(viewer)
-    viewer.window.add_dock_widget(runner, name="img2img: Run model")
+    run_dock = viewer.window.add_dock_widget(runner, name="img2img: Run model")
     runner.layer_box.setCurrentText("nuclei")
     runner.run()
     wait(lambda: not runner.busy)
@@ -43,6 +43,7 @@ def main() -> None:
     QApplication.processEvents()
     viewer.screenshot(str(IMAGES / "napari_run.png"), canvas_only=False)
 
+    viewer.window.remove_dock_widget(run_dock)
     trainer = TrainWidget(viewer)
     viewer.window.add_dock_widget(trainer, name="img2img: Train model")
     trainer.input_box.setCurrentText("nuclei")

@@ -64,6 +64,7 @@ class TrainWidget(QWidget):
         self.stop_button.setToolTip("Stop after the current step and save the model as it is")
         self.progress_bar = QProgressBar()
         self.plot = LossPlot()
+        self.plot.setMinimumHeight(170)  # a dock squeezes widgets without a minimum to nothing
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignCenter)
         self.status = QLabel("")
