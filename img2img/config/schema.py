@@ -327,7 +327,7 @@ class TrainerConfig(Section):
     accelerator: str = Field("auto", description="auto, cpu, gpu")
     devices: int | str = Field(1, description="devices per node, or 'auto' (all)")
     num_nodes: int = Field(1, ge=1, description="machines (e.g. SLURM nodes), each running `devices` processes")
-    strategy: str = Field("auto", description="auto (DDP when more than one process), ddp, ddp_spawn, or a Lightning strategy name")
+    strategy: str = Field("auto", description="auto (DDP when more than one process), ddp, or another Lightning strategy name")
     sync_batchnorm: bool = Field(False, description="DDP: batch-norm statistics over all processes, not each one's batch")
     precision: Literal["auto", "32", "bf16-mixed", "16-mixed"] = "auto"
     channels_last: bool | Literal["auto"] = Field("auto", description="NHWC memory layout for convolutions")

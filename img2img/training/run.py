@@ -112,8 +112,10 @@ def _strategy(t) -> str | pl.strategies.Strategy:
     single = str(t.devices) == "1" and t.num_nodes == 1
     if t.strategy == "auto":
         return "auto" if single else GanDDPStrategy()
-    if t.strategy in ("ddp", "ddp_spawn"):
-        return GanDDPStrategy(start_method="spawn" if t.strategy == "ddp_spawn" else "popen")
+    if t.strategy == "ddp":
+        return GanDDPStrategy()
+    if t.strategy.startswith("ddp"):  # Lightning's variants wrap the module, which our GAN steps do not allow
+        raise UserError(f"trainer.strategy {t.strategy}: use ddp (img2img's DDP for GANs, one process per device) or auto")
     return t.strategy
 
 
