@@ -87,6 +87,8 @@ def test_config_checks_the_patch_against_the_scale():
     assert config.task == "translation" and config.data.kind == "single" and config.generator_size_multiple == 1
     with pytest.raises(UserError, match="trains on pairs"):
         validate_config({"model": {"name": "pix2pix"}, "data": {"image_dir": "x"}})
+    with pytest.raises(UserError, match="share `normalization`; remove target_normalization"):
+        validate_config({"model": {"name": "superres"}, "data": {"image_dir": "x"}, "target_normalization": {"mode": "dtype"}})
     with pytest.raises(UserError, match="unknown generator 'unet'"):
         validate_config({"model": {"name": "superres", "generator": {"kind": "unet"}}, "data": {"image_dir": "x"}})
 

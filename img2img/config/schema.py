@@ -404,6 +404,9 @@ class TrainConfig(Section):
         if self.model.name == "colorize" and not self.model.keep_luminance and self.data.kind == "single":
             raise ValueError("model.keep_luminance false (virtual staining) learns from pairs: give data.input_dir "
                              "and data.target_dir")
+        if self.data.kind == "single" and self.target_normalization is not None:
+            raise ValueError("target_normalization: with data.image_dir input and target come from one image and share "
+                             "`normalization`; remove target_normalization")
         if self.data.kind == "single" and not restoration:
             raise ValueError(f"model {self.model.name} trains on pairs: give data.input_dir and data.target_dir, not data.image_dir")
         if restoration and self.task != "translation":
