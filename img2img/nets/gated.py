@@ -3,7 +3,13 @@ mask (a sigmoid gate) next to its features, so it can tell hole pixels, known pi
 pixels it has already filled apart at every depth; a plain convolution treats the zeros in a
 hole as real dark pixels. The generator is DeepFill's coarse network, slimmed: two stride-2
 gated convolutions, dilated gated convolutions (a wide view across large holes at low cost),
-then up-sampling by nearest neighbour + gated convolution (no checkerboard)."""
+then up-sampling by nearest neighbour + gated convolution (no checkerboard).
+
+One addition for small budgets: the network starts from a classical smooth fill (push-pull
+pyramid, then a few Jacobi steps of the Laplace equation: about OpenCV Telea's quality) and learns
+only the correction, its last layer starting near zero, as the SR generator learns on top of
+bicubic. A plain gated network trained 450 CPU steps on nuclei stayed far below biharmonic
+inpainting (26 vs 33 dB in the holes); it must first learn what a smooth fill already knows."""
 
 from __future__ import annotations
 
@@ -14,6 +20,29 @@ import torch.nn.functional as F
 from img2img.nets.receptive import receptive_field
 
 DILATIONS = (2, 4, 8, 16)
+FILL_LEVELS = 6  # push-pull pyramid levels: holes up to about 2^6 = 64 px across get a smooth start
+FILL_ITERATIONS = 50  # Jacobi steps that relax the pyramid's blockiness towards a harmonic fill
+
+
+def push_pull(weighted: torch.Tensor, weight: torch.Tensor, levels: int) -> torch.Tensor:
+    """Fill where weight is 0 from ever coarser averages of the known pixels (Gortler et al. 1996)."""
+    if levels == 0 or min(weighted.shape[-2:]) < 2:
+        return weighted / weight.clamp(min=1e-6)
+    coarse = push_pull(F.avg_pool2d(weighted, 2, ceil_mode=True), F.avg_pool2d(weight, 2, ceil_mode=True), levels - 1)
+    up = F.interpolate(coarse, size=weighted.shape[-2:], mode="bilinear", align_corners=False)
+    return weighted + (1 - weight) * up
+
+
+def smooth_fill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) image, (B, 1, H, W) holes -> the image with holes filled smoothly."""
+    known = 1 - mask
+    filled = push_pull(image * known, known, FILL_LEVELS)
+    kernel = torch.tensor([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], dtype=image.dtype, device=image.device)
+    kernel = kernel.view(1, 1, 3, 3).repeat(image.shape[1], 1, 1, 1)
+    for _ in range(FILL_ITERATIONS):
+        neighbours = F.conv2d(F.pad(filled, (1, 1, 1, 1), mode="replicate"), kernel, groups=image.shape[1])
+        filled = known * image + mask * neighbours
+    return filled
 
 
 class GatedConv2d(nn.Module):
@@ -50,14 +79,17 @@ class GatedInpaintNet(nn.Module):
         self.decoder = nn.ModuleList([GatedConv2d(4 * c, 2 * c), GatedConv2d(2 * c, 2 * c), GatedConv2d(2 * c, c),
                                       GatedConv2d(c, c // 2)])
         self.out = nn.Conv2d(c // 2, image_channels, 3, 1, 1)
+        nn.init.normal_(self.out.weight, 0.0, 1e-3)  # start at the smooth fill
+        nn.init.zeros_(self.out.bias)
         layers = [g.geometry for g in [*self.encoder, *self.middle]]
         layers += [("bilinear", 0, 2, 0), self.decoder[0].geometry, self.decoder[1].geometry,
                    ("bilinear", 0, 2, 0), self.decoder[2].geometry, self.decoder[3].geometry, ("conv", 3, 1, 1)]
-        self.receptive_field = receptive_field(layers)
+        self.receptive_field = max(receptive_field(layers), 3 * 2**FILL_LEVELS + 2 * FILL_ITERATIONS)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h, w = image.shape[-2:]
-        x = torch.cat([image * (1 - mask), mask], 1)
+        start = smooth_fill(image, mask)
+        x = torch.cat([start, mask], 1)
         ph, pw = -h % self.size_multiple, -w % self.size_multiple
         if ph or pw:  # the Predictor pads already; this keeps direct calls on any size working
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
@@ -65,4 +97,4 @@ class GatedInpaintNet(nn.Module):
             x = layer(x)
         x = self.decoder[1](self.decoder[0](F.interpolate(x, scale_factor=2, mode="nearest")))
         x = self.decoder[3](self.decoder[2](F.interpolate(x, scale_factor=2, mode="nearest")))
-        return self.out(x)[..., :h, :w]
+        return start + self.out(x)[..., :h, :w]
