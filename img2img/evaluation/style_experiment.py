@@ -47,7 +47,8 @@ def train_style_cyclegan(work: Path, config: Path, steps: int, n: int, size: int
 
 
 def measure(checkpoint: Path, train_photos: list[np.ndarray], train_paintings: list[np.ndarray],
-            n_test: int = 30, size: int = 128, seed: int = 1) -> dict:
+            n_test: int = 30, size: int = 128, seed: int = 1) -> tuple[dict, list, list, list, list]:
+    """The metrics, and the translated photos, translated paintings, photos and paintings."""
     from img2img.inference.predictor import Predictor
 
     pairs = [render_pair(np.random.default_rng([seed, i]), size) for i in range(n_test)]
