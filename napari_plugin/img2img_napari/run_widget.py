@@ -109,7 +109,11 @@ class RunWidget(QWidget):
         self.model_box.addItem(entry.label, entry)
 
     def _on_catalog_changed(self, entry: ModelEntry) -> None:
-        self._add_entry(entry)
+        try:
+            self._add_entry(entry)
+        except RuntimeError:  # this widget was closed and Qt deleted it: stop listening
+            CATALOG.changed.disconnect(self._on_catalog_changed)
+            return
         self.model_box.setCurrentIndex(self.model_box.count() - 1)
 
     def add_model(self, path: str | Path) -> None:

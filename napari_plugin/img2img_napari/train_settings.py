@@ -13,7 +13,13 @@ KINDS = {
     "segmentation": "segmentation (image → labels)",
     "translation": "translation (image → image)",
     "cyclegan": "CycleGAN (unpaired A ↔ B)",
+    "superres": "super-resolution x2 (one image layer)",
+    "inpaint": "inpainting (one image layer)",
+    "colorize": "colorization (one colour layer)",
 }
+# Kinds that learn from clean images alone: their inputs are made on the fly (downscaled,
+# masked, turned gray), so there is no target to pick.
+SINGLE_LAYER_KINDS = ("superres", "inpaint", "colorize")
 
 
 @dataclass
@@ -44,6 +50,19 @@ def training_config(settings: TrainSettings, data: dict, output_dir: Path) -> Tr
             "discriminator": {"base_channels": channels},
         }
         data_section = {"kind": "unpaired", **data, **common_data, "batch_size": 1, "val_images": 1}
+        lr = 2e-4
+    elif settings.kind in SINGLE_LAYER_KINDS:
+        pretrain = settings.steps // 2  # L1 alone first, then L1 + adversarial
+        model = {
+            "superres": {"name": "superres", "scale": 2, "pretrain_steps": pretrain,
+                         "generator": {"kind": "srresnet", "n_blocks": 8, "base_channels": channels, "norm": "none"}},
+            "inpaint": {"name": "inpaint", "pretrain_steps": pretrain,
+                        "generator": {"kind": "gated", "base_channels": max(8, channels // 2)}},
+            "colorize": {"name": "colorize", "pretrain_steps": pretrain, "generator": {"base_channels": channels}},
+        }[settings.kind]
+        model["discriminator"] = {"base_channels": channels}
+        data_section = {"kind": "single", **data, **common_data, "batch_size": settings.batch_size,
+                        "patches_per_image": 4}
         lr = 2e-4
     else:
         model = {"name": "pix2pix", "generator": {"base_channels": channels}, "discriminator": {"base_channels": channels}}

@@ -28,8 +28,8 @@ from img2img_napari.background import Cancelled, Failed, Progress, guarded, noti
 from img2img_napari.catalog import CATALOG
 from img2img_napari.live_monitor import LiveMonitor
 from img2img_napari.loss_plot import LossPlot
-from img2img_napari.train_settings import KINDS, TrainSettings, training_config
-from img2img_napari.training_data import write_paired, write_unpaired
+from img2img_napari.train_settings import KINDS, SINGLE_LAYER_KINDS, TrainSettings, training_config
+from img2img_napari.training_data import write_paired, write_single, write_unpaired
 
 FROM_FOLDERS = "(folder…)"
 
@@ -135,6 +135,11 @@ class TrainWidget(QWidget):
         self.input_label.setText("domain A layer" if unpaired else "input layer")
         self.target_label.setText("domain B layer" if unpaired else ("target labels" if self.kind == "segmentation" else "target layer"))
         self.batch_box.setEnabled(not unpaired)  # CycleGAN trains on one image at a time
+        single = self.kind in SINGLE_LAYER_KINDS
+        if single:
+            self.input_label.setText("clean images layer")
+        for widget in (self.target_label, self.target_box, self.target_folder):
+            widget.setVisible(not single)
         self._refresh_layers()
 
     def _refresh_layers(self, event=None) -> None:
@@ -167,7 +172,8 @@ class TrainWidget(QWidget):
         try:
             settings = self.settings()
             source = self._source(self.input_box, self.input_folder, "input")
-            target = self._source(self.target_box, self.target_folder, "target")
+            target = None if settings.kind in SINGLE_LAYER_KINDS else \
+                self._source(self.target_box, self.target_folder, "target")
         except UserError as exc:
             notify_error(exc)
             return
@@ -207,7 +213,10 @@ class TrainWidget(QWidget):
         """Worker thread: write the layers to disk, build the config, train; returns the checkpoint."""
         progress.message.emit(f"preparing training data in {output}")
         folder = output / "data"
-        if settings.kind == "cyclegan":
+        if settings.kind in SINGLE_LAYER_KINDS:
+            data = {"image_dir": str(source)} if isinstance(source, Path) else \
+                write_single(source, folder, settings.patch_size)
+        elif settings.kind == "cyclegan":
             data = write_unpaired(source, target, folder, settings.patch_size) if not isinstance(source, Path) \
                 else {"a_dir": str(source), "b_dir": str(target)}
         elif isinstance(source, Path):

@@ -74,3 +74,14 @@ def write_unpaired(a, b, folder: Path, patch: int) -> dict:
     for (data, rgb, name), sub in ((a, "a"), (b, "b")):
         write_pieces(planes_of(data, rgb), folder / sub, patch, name)
     return {"a_dir": str(folder / "a"), "b_dir": str(folder / "b")}
+
+
+def write_single(images, folder: Path, patch: int) -> dict:
+    """Clean images alone (super-resolution, inpainting, colorization) -> images/; config keys."""
+    data, rgb, name = images
+    if write_pieces(planes_of(data, rgb), folder / "images", patch, name) < 2:
+        raise UserError(
+            f"layer '{name}' gives one training image; training holds one out for validation, so give a "
+            f"layer at least twice the patch size ({2 * patch} px) along one side, or lower the patch size"
+        )
+    return {"image_dir": str(folder / "images")}

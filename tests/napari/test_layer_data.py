@@ -83,3 +83,14 @@ def test_hole_masks_from_labels_and_shapes_match_the_processed_planes():
     assert drawn.shape == (40, 50) and 80 <= drawn.sum() <= 130
     with pytest.raises(ValueError, match="mask layer .* is 30x50 but the image is 3x40x50"):
         hole_mask(Labels(np.zeros((30, 50), np.uint8)), layer_input(stack), (3, 40, 50))
+
+
+@pytest.mark.parametrize("kind", ["segmentation", "translation", "cyclegan", "superres", "inpaint", "colorize"])
+def test_every_train_widget_kind_makes_a_valid_config(kind, tmp_path):
+    from img2img_napari.train_settings import SINGLE_LAYER_KINDS, TrainSettings, training_config
+
+    data = ({"image_dir": "x"} if kind in SINGLE_LAYER_KINDS else
+            {"a_dir": "a", "b_dir": "b"} if kind == "cyclegan" else {"input_dir": "x", "target_dir": "y"})
+    config = training_config(TrainSettings(kind=kind, steps=40), data, tmp_path)
+    assert config.model.name == {"segmentation": "pix2pix", "translation": "pix2pix"}.get(kind, kind)
+    assert config.data.num_workers == 0

@@ -132,3 +132,27 @@ def test_restore_defaults_and_cyclegan_choices(viewer):
     widget.kind_box.setCurrentIndex(widget.kind_box.findData("cyclegan"))
     assert widget.input_label.text() == "domain A layer" and not widget.batch_box.isEnabled()
     assert widget.input_box.currentText() != widget.target_box.currentText()
+
+
+def test_train_superres_from_one_layer_then_upscale_it(viewer, qtbot, errors, tmp_path):
+    viewer.open_sample("img2img", "nuclei")
+    viewer.layers["nuclei"].scale = (0.4, 0.4)
+    runner = RunWidget(viewer)
+    trainer = TrainWidget(viewer)
+    trainer.kind_box.setCurrentIndex(trainer.kind_box.findData("superres"))
+    assert not trainer.target_box.isVisibleTo(trainer)
+    trainer.input_box.setCurrentText("nuclei")
+    trainer.patch_box.setValue(64)
+    trainer.steps_box.setValue(2000)
+    trainer.batch_box.setValue(2)
+    trainer.channels_box.setValue(8)
+    trainer.output_edit.setText(str(tmp_path / "sr"))
+    trainer.start()
+    qtbot.waitUntil(lambda: len(next(iter(trainer.plot.history.values()), ([], []))[0]) >= 2, timeout=WAIT_MS)
+    trainer.stop()
+    qtbot.waitUntil(lambda: not trainer.busy, timeout=WAIT_MS)
+    assert not errors, errors
+    (upscaled,) = run(runner, qtbot, "nuclei")
+    assert upscaled._type_string == "image" and upscaled.data.shape == (1024, 1024)
+    assert upscaled.data.dtype == viewer.layers["nuclei"].data.dtype
+    assert tuple(upscaled.scale) == (0.2, 0.2)
