@@ -21,7 +21,7 @@ class LiveMonitor(pl.Callback):
         losses = {
             key.removeprefix("train/"): float(value)
             for key, value in trainer.callback_metrics.items()
-            if key.startswith("train/") and value.numel() == 1
+            if key.startswith("train/loss") and value.numel() == 1  # not images/s: it has its own scale
         }
         self.progress.metrics.emit({"step": step, **losses})
         self.progress.advanced.emit(1)

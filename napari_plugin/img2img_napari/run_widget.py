@@ -12,10 +12,8 @@ from pathlib import Path
 import napari
 import numpy as np
 import torch
-from napari.qt.threading import create_worker
 from qtpy.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from img2img.builtin import resolve_model_path
@@ -23,20 +21,21 @@ from img2img.errors import UserError
 from img2img.inference.predictor import Predictor
 from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
 from img2img.models.registry import model_class
-from img2img_napari.background import Cancelled, Failed, Progress, guarded, notify_error
+from img2img_napari.background import Progress, notify_error
 from img2img_napari.catalog import CATALOG, ModelEntry
+from img2img_napari.job_widget import JobWidget
 from img2img_napari.layer_data import LayerInput, hole_mask, image_result_layers, layer_axes, layer_input, placement
 
 WHOLE_STACK, CURRENT_PLANE = "whole stack", "current plane"
 
 
-class RunWidget(QWidget):
+class RunWidget(JobWidget):
+    cancelled_text = "cancelled; no layer was added"
+
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
         super().__init__(parent)
         self.viewer = napari_viewer
         self._predictors: dict[tuple, Predictor] = {}
-        self._worker = None
-        self._progress: Progress | None = None
         self.last_result: list[napari.layers.Layer] = []  # layers made by the latest run (tests read it)
 
         self.model_box = QComboBox()
@@ -61,9 +60,6 @@ class RunWidget(QWidget):
         self.run_button = QPushButton("Run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress_bar = QProgressBar()
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         self._lay_out()
 
         for entry in CATALOG.entries:
@@ -178,10 +174,6 @@ class RunWidget(QWidget):
         self.scope_box.setEnabled(stacked)
 
     # --- running -------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self._worker is not None
-
     def run(self) -> None:
         """Start predicting in a worker thread; results arrive as new layers."""
         if self.busy:
@@ -204,16 +196,10 @@ class RunWidget(QWidget):
         except (UserError, ValueError) as exc:
             notify_error(UserError(str(exc)))
             return
-        self._progress = progress = Progress()
+        progress = self.new_progress()
         progress.total.connect(self.progress_bar.setMaximum)
-        progress.advanced.connect(lambda n: self.progress_bar.setValue(self.progress_bar.value() + n))
-        progress.message.connect(self.status.setText)
-        self.progress_bar.setValue(0)
-        self._worker = create_worker(guarded(self._predict), entry, given, options, progress, _start_thread=False)
-        self._worker.returned.connect(lambda result: self._show(result, layer, entry, given))
-        self._worker.finished.connect(self._on_finished)
-        self._set_busy(True)
-        self._worker.start()
+        self.start_job(self._predict, entry, given, options,
+                       on_result=lambda result: self._show(result, layer, entry, given))
 
     def _options(self) -> dict:
         text = self.channels_edit.text().strip()
@@ -257,9 +243,6 @@ class RunWidget(QWidget):
         return predictor, result
 
     def _show(self, outcome, layer, entry: ModelEntry, given: LayerInput) -> None:
-        if isinstance(outcome, Failed):
-            self._on_error(outcome.exc)
-            return
         predictor, result = outcome
         name = f"{layer.name}_{entry.short_name}"
         place = placement(layer, given, predictor.scale)
@@ -283,21 +266,9 @@ class RunWidget(QWidget):
         return add(data, **kwargs)
 
     def cancel(self) -> None:
-        if self._progress is not None:
-            self._progress.cancel()
-            self.status.setText("cancelling after the current tile…")
+        self.request_cancel("cancelling after the current tile…")
 
-    def _on_error(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            self.status.setText("cancelled; no layer was added")
-        else:
-            self.status.setText(notify_error(exc))
-
-    def _on_finished(self) -> None:
-        self._worker = None
-        self._set_busy(False)
-
-    def _set_busy(self, busy: bool) -> None:
+    def set_busy(self, busy: bool) -> None:
         self.run_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.model_box.setEnabled(not busy)

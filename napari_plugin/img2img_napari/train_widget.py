@@ -13,19 +13,19 @@ from pathlib import Path
 
 import napari
 import numpy as np
-from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
 from qtpy.QtCore import Qt
 from qtpy.QtGui import QPixmap
 from qtpy.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+    QWidget,
 )
 
 from img2img.errors import UserError
 from img2img.training import train
-from img2img_napari.background import Cancelled, Failed, Progress, guarded, notify_error
+from img2img_napari.background import Progress, notify_error
 from img2img_napari.catalog import CATALOG
+from img2img_napari.job_widget import JobWidget
 from img2img_napari.live_monitor import LiveMonitor
 from img2img_napari.loss_plot import LossPlot
 from img2img_napari.train_settings import KINDS, SINGLE_LAYER_KINDS, TrainSettings, training_config
@@ -34,12 +34,12 @@ from img2img_napari.training_data import write_paired, write_single, write_unpai
 FROM_FOLDERS = "(folder…)"
 
 
-class TrainWidget(QWidget):
+class TrainWidget(JobWidget):
+    cancelled_text = "stopped before training began; no model was saved"
+
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
         super().__init__(parent)
         self.viewer = napari_viewer
-        self._worker = None
-        self._progress: Progress | None = None
         self.checkpoint: Path | None = None  # the latest trained model (tests read it)
 
         self.kind_box = QComboBox()
@@ -62,13 +62,10 @@ class TrainWidget(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
         self.stop_button.setToolTip("Stop after the current step and save the model as it is")
-        self.progress_bar = QProgressBar()
         self.plot = LossPlot()
         self.plot.setMinimumHeight(170)  # a dock squeezes widgets without a minimum to nothing
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignCenter)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         self._lay_out()
 
         self.restore_defaults()
@@ -161,10 +158,6 @@ class TrainWidget(QWidget):
             self.output_edit.setText(folder)
 
     # --- training ------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self._worker is not None
-
     def start(self) -> None:
         """Check the form, then train in a worker thread."""
         if self.busy:
@@ -178,19 +171,12 @@ class TrainWidget(QWidget):
             notify_error(exc)
             return
         output = settings.output_folder(source.name if isinstance(source, Path) else source[2])
-        self._progress = progress = Progress()
+        progress = self.new_progress()
         progress.metrics.connect(self.plot.add)
-        progress.advanced.connect(lambda n: self.progress_bar.setValue(self.progress_bar.value() + n))
         progress.preview.connect(self._show_preview)
-        progress.message.connect(self.status.setText)
         self.progress_bar.setRange(0, settings.steps)
-        self.progress_bar.setValue(0)
         self.plot.clear()
-        self._worker = create_worker(guarded(self._train), settings, source, target, output, progress, _start_thread=False)
-        self._worker.returned.connect(self._on_trained)
-        self._worker.finished.connect(self._on_finished)
-        self._set_busy(True)
-        self._worker.start()
+        self.start_job(self._train, settings, source, target, output, on_result=self._on_trained)
 
     def _source(self, box: QComboBox, folder: QLineEdit, what: str):
         """A folder path, or (data, rgb, name) of the chosen layer, read in the GUI thread."""
@@ -231,16 +217,11 @@ class TrainWidget(QWidget):
         return train(config, progress=False, callbacks=[LiveMonitor(progress, output / "run" / "samples")])
 
     def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.cancel()
-            self.status.setText("stopping after this step; the model is saved as it is")
+        self.request_cancel("stopping after this step; the model is saved as it is")
 
-    def _on_trained(self, checkpoint) -> None:
-        if isinstance(checkpoint, Failed):
-            self._on_error(checkpoint.exc)
-            return
+    def _on_trained(self, checkpoint: Path) -> None:
         self.checkpoint = Path(checkpoint)
-        stopped = self._progress is not None and self._progress.cancelled
+        stopped = self.cancel_requested
         CATALOG.add(self.checkpoint, label=f"trained: {self.checkpoint.parent.parent.parent.name}")
         self.plot.redraw()
         message = f"{'stopped early; ' if stopped else ''}model saved: {self.checkpoint} (now in the Run widget)"
@@ -252,17 +233,7 @@ class TrainWidget(QWidget):
         if not pixmap.isNull():
             self.preview.setPixmap(pixmap.scaledToWidth(min(360, pixmap.width()), Qt.SmoothTransformation))
 
-    def _on_error(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            self.status.setText("stopped before training began; no model was saved")
-        else:
-            self.status.setText(notify_error(exc))
-
-    def _on_finished(self) -> None:
-        self._worker = None
-        self._set_busy(False)
-
-    def _set_busy(self, busy: bool) -> None:
+    def set_busy(self, busy: bool) -> None:
         self.train_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
         self.defaults_button.setEnabled(not busy)
