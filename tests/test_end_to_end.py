@@ -166,7 +166,7 @@ def test_training_into_an_earlier_run_is_refused(trained, cells, tmp_path, capsy
 
 def test_unusable_accelerator_is_a_clear_error(cells, tmp_path, capsys):
     config = write_config(tmp_path, cells, tmp_path / "out")
-    assert main(["train", str(config), "--set", "trainer.accelerator=tpu"]) == 2
+    assert main(["train", str(config), "--set", "trainer.accelerator=tpu", "--set", "data.patch_size=64"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "accelerator='tpu'" in err
 
