@@ -87,6 +87,15 @@ class GanModule(pl.LightningModule):
             self.ema.copy_to({name: getattr(self, name) for name in self.EMA_NETS})
             del self.ema
 
+    # --- one generator and one discriminator (CycleGAN, with two of each, overrides) ----
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.eval_net("generator")(x)
+
+    def configure_optimizers(self):
+        opt_g = self.adam(self.generator.parameters())
+        opt_d = self.adam(self.discriminator.parameters())
+        return [opt_g, opt_d], self.schedulers_for(opt_g, opt_d)
+
     # --- optimisation --------------------------------------------------------------------
     def adam(self, params) -> torch.optim.Adam:
         opt = self.config.optimizer

@@ -31,14 +31,6 @@ class Pix2Pix(GanModule):
     def size_multiple(self) -> int:
         return self.generator.size_multiple
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.eval_net("generator")(x)
-
-    def configure_optimizers(self):
-        opt_g = self.adam(self.generator.parameters())
-        opt_d = self.adam(self.discriminator.parameters())
-        return [opt_g, opt_d], self.schedulers_for(opt_g, opt_d)
-
     def training_step(self, batch: dict, batch_idx: int) -> None:
         x, y = batch["input"], batch["target"]
         cfg = self.config.model

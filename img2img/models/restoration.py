@@ -59,14 +59,6 @@ class RestorationGan(GanModule):
     def output_scale(self) -> int:
         return 1
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.eval_net("generator")(x)
-
-    def configure_optimizers(self):
-        opt_g = self.adam(self.generator.parameters())
-        opt_d = self.adam(self.discriminator.parameters())
-        return [opt_g, opt_d], self.schedulers_for(opt_g, opt_d)
-
     def adversarial_now(self) -> bool:
         cfg = self.config.model
         return cfg.gan_weight > 0 and self.global_step // OPTIMIZERS_PER_STEP >= cfg.pretrain_steps

@@ -33,6 +33,17 @@ def run(widget: RunWidget, qtbot, layer: str):
     return widget.last_result
 
 
+def start_small_training(trainer: TrainWidget, layer: str, output: Path) -> None:
+    """A tiny, long run (2000 steps) that the tests stop after a few steps."""
+    trainer.input_box.setCurrentText(layer)
+    trainer.patch_box.setValue(64)
+    trainer.steps_box.setValue(2000)
+    trainer.batch_box.setValue(2)
+    trainer.channels_box.setValue(8)
+    trainer.output_edit.setText(str(output))
+    trainer.start()
+
+
 def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, qtbot, errors):
     viewer.open_sample("img2img", "nuclei")
     widget = RunWidget(viewer)
@@ -99,14 +110,8 @@ def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
     viewer.window.add_dock_widget(trainer)
-    trainer.input_box.setCurrentText("nuclei")
     trainer.target_box.setCurrentText("nuclei_masks")
-    trainer.patch_box.setValue(64)
-    trainer.steps_box.setValue(2000)
-    trainer.batch_box.setValue(2)
-    trainer.channels_box.setValue(8)
-    trainer.output_edit.setText(str(tmp_path / "model"))
-    trainer.start()
+    start_small_training(trainer, "nuclei", tmp_path / "model")
     qtbot.waitUntil(lambda: len(trainer.plot.history.get("loss_l1", ([], []))[0]) >= 3, timeout=WAIT_MS)
     trainer.stop()
     qtbot.waitUntil(lambda: not trainer.busy, timeout=WAIT_MS)
@@ -141,13 +146,7 @@ def test_train_superres_from_one_layer_then_upscale_it(viewer, qtbot, errors, tm
     trainer = TrainWidget(viewer)
     trainer.kind_box.setCurrentIndex(trainer.kind_box.findData("superres"))
     assert not trainer.target_box.isVisibleTo(trainer)
-    trainer.input_box.setCurrentText("nuclei")
-    trainer.patch_box.setValue(64)
-    trainer.steps_box.setValue(2000)
-    trainer.batch_box.setValue(2)
-    trainer.channels_box.setValue(8)
-    trainer.output_edit.setText(str(tmp_path / "sr"))
-    trainer.start()
+    start_small_training(trainer, "nuclei", tmp_path / "sr")
     qtbot.waitUntil(lambda: len(next(iter(trainer.plot.history.values()), ([], []))[0]) >= 2, timeout=WAIT_MS)
     trainer.stop()
     qtbot.waitUntil(lambda: not trainer.busy, timeout=WAIT_MS)
