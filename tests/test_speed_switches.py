@@ -10,14 +10,16 @@ from img2img.training import speed
 from img2img.training.speed import Speed, SpeedSwitches, resolve_speed
 
 
-def test_auto_is_float32_nchw_eager_on_a_cpu_and_everything_on_a_gpu(monkeypatch):
+def test_auto_is_bf16_only_with_bf16_units_on_a_cpu_and_everything_on_a_gpu(monkeypatch):
+    monkeypatch.setattr(speed, "cpu_has_bf16_units", lambda: False)
     assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("32", False, False)
+    monkeypatch.setattr(speed, "cpu_has_bf16_units", lambda: True)
+    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("bf16-mixed", False, False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert resolve_speed(TrainerConfig()) == Speed("bf16-mixed", True, True)
-    monkeypatch.setattr(speed, "CPU_BF16_TRAINING_HELPS", True)
-    monkeypatch.setattr(speed, "cpu_has_bf16_units", lambda: True)
-    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("bf16-mixed", True, False)
+    monkeypatch.setattr(speed, "CPU_BF16_TRAINING_HELPS", False)
+    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("32", False, False)
 
 
 def test_explicit_settings_win():

@@ -3,8 +3,9 @@ callback that applies the last two.
 
 Measured (docs/benchmarks.md): on GPUs bf16 autocast, NHWC layout and torch.compile each speed up
 convolutional GANs, so 'auto' turns them on there. On CPUs, bf16 pays only with native bf16
-matrix units (AMX/AVX512-BF16), and then together with channels_last; compiling costs minutes of
-start-up on a CPU for a small gain, so 'auto' leaves it off.
+matrix units (AMX/AVX512-BF16), and there in the default NCHW layout (NHWC slowed ResNet-9's
+instance norm down); compiling costs minutes of start-up on a CPU for a small gain, so 'auto'
+leaves it off.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import torch
 from img2img.config.schema import TrainerConfig
 from img2img.inference.device import cpu_has_bf16_units
 
-# Whether bf16 autocast makes a CPU training step faster where the CPU has bf16 units. Measured on a
-# 2-core AMX CPU (U-Net depth 7 at 128 px, D+G step): fp32 0.18 steps/s, bf16 0.13, bf16 + NHWC 0.07.
-CPU_BF16_TRAINING_HELPS = False
+# Whether bf16 autocast makes a CPU training step faster where the CPU has bf16 units. Measured on an
+# idle 2-core AMX CPU (G + D step, images/s, fp32 NCHW / bf16 NCHW / bf16 NHWC): U-Net-256 batch 4 at
+# 256 px 1.80 / 2.66 / 2.90, ResNet-9 batch 1 at 128 px 1.80 / 3.44 / 2.37. (An earlier measurement on
+# a machine loaded 5x over its cores had bf16 slower: OpenMP threads of other jobs, not the arithmetic.)
+CPU_BF16_TRAINING_HELPS = True
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def resolve_speed(t: TrainerConfig) -> Speed:
         precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "32"
     else:
         precision = "bf16-mixed" if CPU_BF16_TRAINING_HELPS and cpu_has_bf16_units() else "32"
-    channels_last = (gpu or precision == "bf16-mixed") if t.channels_last == "auto" else t.channels_last
+    channels_last = gpu if t.channels_last == "auto" else t.channels_last
     compile_ = gpu if t.compile == "auto" else t.compile
     return Speed(precision, bool(channels_last), bool(compile_))
 
