@@ -1,5 +1,7 @@
 """Exact resume: N steps in one run equal N/2 steps, a stop, and N/2 more with --resume
-(weights, EMA, optimizer moments), for Pix2Pix (dropout, batch norm) and CycleGAN (history pools)."""
+(weights, EMA, optimizer moments), for Pix2Pix (dropout, batch norm), CycleGAN (history pools) and
+a model trained from one folder of clean images (inputs made on the fly: inpainting's random holes),
+across its switch from L1 pre-training to L1 + GAN."""
 
 from pathlib import Path
 
@@ -58,6 +60,20 @@ def cyclegan_config(data: Path, out: Path):
     })
 
 
+def inpaint_config(folder: Path, out: Path):
+    return validate_config({
+        "task": "translation",
+        "model": {"name": "inpaint", "generator": {"kind": "gated", "base_channels": 8, "n_dilated": 1},
+                  "discriminator": {"base_channels": 8, "n_layers": 2}, "pretrain_steps": 2,
+                  "masks": {"stroke_width": [4, 8], "box_size": [4, 12]}},
+        "data": {"image_dir": str(folder), "val_fraction": 0.25, "patch_size": 24, "batch_size": 2,
+                 "patches_per_image": 2, "num_workers": 0},  # 3 train images: 3 batches an epoch
+        "schedule": {"steps": STEPS, "decay_start": 0.3},
+        "trainer": {"accelerator": "cpu", "val_every_steps": 2, "samples": 0, "ema_decay": 0.9, "precision": "32"},
+        "output_dir": str(out),
+    })
+
+
 def final_state(out: Path) -> dict:
     checkpoint = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)
     moments = {f"opt{i}.{k}.{name}": v for i, opt in enumerate(checkpoint["optimizer_states"])
@@ -91,6 +107,11 @@ def test_cyclegan_resumes_exactly_with_its_pools(tmp_path):
     assert_resume_is_exact(lambda out: cyclegan_config(tmp_path / "data", out), tmp_path)
     pools = torch.load(tmp_path / "split/checkpoints/last.ckpt", weights_only=True)["image_pools"]
     assert len(pools["a"]["images"]) == 2 and len(pools["b"]["images"]) == 2
+
+
+def test_single_folder_inpainting_resumes_exactly_across_the_gan_switch(tmp_path):
+    write_folder(tmp_path / "clean", 4)
+    assert_resume_is_exact(lambda out: inpaint_config(tmp_path / "clean", out), tmp_path)
 
 
 def test_sampler_continues_mid_epoch_and_splits_epochs_over_ranks(monkeypatch):
