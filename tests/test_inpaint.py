@@ -42,6 +42,25 @@ def test_gated_net_shapes_and_receptive_field():
     assert out.shape == (2, 3, 64, 48) and net.size_multiple == 4 and net.receptive_field > 200
 
 
+def test_the_network_starts_from_the_biharmonic_fill_and_changes_only_holes():
+    from skimage.restoration import inpaint_biharmonic
+    from img2img.nets.smooth_fill import biharmonic_fill
+
+    yy, xx = np.mgrid[0:48, 0:40] / 40.0
+    image = np.stack([np.sin(3 * yy) * np.cos(2 * xx), yy * xx]).astype(np.float32)  # 2 smooth channels
+    holes = np.zeros((48, 40), bool)
+    holes[10:22, 8:30] = True
+    expected = inpaint_biharmonic(np.where(holes, 0, image).transpose(1, 2, 0), holes, channel_axis=-1).transpose(2, 0, 1)
+    x, m = torch.from_numpy(np.where(holes, 0, image))[None], torch.from_numpy(holes.astype(np.float32))[None, None]
+    filled = biharmonic_fill(x, m)[0].numpy()
+    np.testing.assert_allclose(filled, expected, atol=1e-5)
+    assert np.array_equal(filled[:, ~holes], image[:, ~holes]) and np.abs(filled - image)[:, holes].max() < 0.05
+    assert biharmonic_fill(x, torch.ones_like(m)).abs().max() == 0  # nothing known: mid-grey, no error
+    net = GatedInpaintNet(2, base_channels=8, n_dilated=2)  # untrained: last layer near zero
+    out = net(x, m)[0].detach().numpy()
+    assert np.array_equal(out[:, ~holes], image[:, ~holes]) and np.abs(out - expected).max() < 0.05
+
+
 def test_strokes_have_the_configured_width_and_boxes_are_rectangles():
     rng = np.random.default_rng(0)
     strokes = random_mask((256, 256), MaskConfig(strokes=(1, 1), stroke_width=(20, 20), box_probability=0.0), rng)
