@@ -79,24 +79,25 @@ def reference_loop(model, files: list[Path], out: Path, device: str, tile: int =
             tifffile.imwrite(out / path.name, result, compression="zlib")
 
 
-def our_path(model, files: list[Path], out: Path, device: str, tile: int | None, precision: str = "auto") -> dict:
+def our_path(model, files: list[Path], out: Path, device: str, tile: int | None, precision: str = "auto",
+             compile: bool = False) -> dict:
     from img2img.inference import Predictor
     from img2img.inference.batch import run_files
     from img2img.inference.outputs import plan_outputs
 
-    predictor = Predictor(model, device=device, tile=tile, precision=precision)
+    predictor = Predictor(model, device=device, tile=tile, precision=precision, compile=compile)
     report = run_files(predictor, plan_outputs(files, out), progress=False)
     assert not report.failures, report.failures
     return {"precision": predictor.precision, "tile": predictor.tile, "overlap": predictor.overlap,
-            "batch": predictor.batch_size, "channels_last": predictor.channels_last}
+            "batch": predictor.batch_size, "channels_last": predictor.channels_last, "compile": compile}
 
 
-def _measure(kind, name, files, out, device, tile, precision, queue):
+def _measure(kind, name, files, out, device, tile, precision, compile, queue):
     model = make_model(name)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     start = time.perf_counter()
-    settings = reference_loop(model, files, out, device) if kind == "reference" else our_path(model, files, out, device, tile, precision)
+    settings = reference_loop(model, files, out, device) if kind == "reference" else our_path(model, files, out, device, tile, precision, compile)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
@@ -105,11 +106,11 @@ def _measure(kind, name, files, out, device, tile, precision, queue):
                "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "settings": settings or {}})
 
 
-def measure(kind, name, files, out, device, tile=None, precision="auto") -> dict:
+def measure(kind, name, files, out, device, tile=None, precision="auto", compile=False) -> dict:
     """Run one measurement in a fresh process, so its peak memory is its own."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_measure, args=(kind, name, files, out, device, tile, precision, queue))
+    process = context.Process(target=_measure, args=(kind, name, files, out, device, tile, precision, compile, queue))
     process.start()
     while True:
         try:
@@ -129,6 +130,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--tile", type=int, help="our tile size (default: Predictor's choice for the device)")
     parser.add_argument("--precision", default="auto", help="our path's --precision (auto checks bf16 against float32)")
+    parser.add_argument("--compile", action="store_true", help="our path with --compile (its compile time included)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--big", type=int, help="also run one SIZE x SIZE image through our path for peak memory")
     parser.add_argument("--big-model", default="unet-small")
@@ -144,11 +146,11 @@ def main() -> None:
         print("|---|---|---:|---:|---:|---|")
         for name in args.models.split(","):
             ref = measure("reference", name, files, tmp / f"ref_{name}", args.device)
-            ours = measure("ours", name, files, tmp / f"ours_{name}", args.device, args.tile, args.precision)
+            ours = measure("ours", name, files, tmp / f"ours_{name}", args.device, args.tile, args.precision, args.compile)
             s = ours["settings"]
             print(f"| {name} | reference loop (fp32, batch 1, 512 px tiles, no overlap) | {ref['mp_s']:.3f} | 1.00 | {ref['peak_rss_gb']:.2f} | |")
             print(f"| {name} | img2img infer | {ours['mp_s']:.3f} | {ours['mp_s'] / ref['mp_s']:.2f} | {ours['peak_rss_gb']:.2f} | "
-                  f"{s['precision']}, tile {s['tile']}, overlap {s['overlap']}, batch {s['batch']}, channels_last {s['channels_last']} |")
+                  f"{s['precision']}, tile {s['tile']}, overlap {s['overlap']}, batch {s['batch']}, channels_last {s['channels_last']}, compile {s['compile']} |")
             sys.stdout.flush()
         if args.big:
             big = make_images(tmp / "big", 1, args.big, compress=False)

@@ -58,6 +58,7 @@ class Predictor:
         direction: str | None = None,
         mask_dir: Path | None = None,
         mask_rule: str | None = None,
+        compile: bool = False,
     ):
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
@@ -86,6 +87,9 @@ class Predictor:
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
         self.masks = HoleMasks(mask_dir, mask_rule, needed=getattr(model, "takes_mask", False))
+        # torch.compile: ResNet-9 in bf16 on a 2-core AMX CPU ran 1.9x faster than eager after about
+        # 45 s of compiling (once per tile shape), so it pays on folders of large images only.
+        self._compiled = torch.compile(self.model) if compile else None
 
     def _set_direction(self, direction: str) -> None:
         """CycleGAN: run B -> A, which reads B's channels and pixel type and makes A's."""
@@ -300,6 +304,13 @@ class Predictor:
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            if self._compiled is not None:
+                try:
+                    return self._compiled(x)
+                except Exception as error:  # e.g. no C++ compiler for the CPU backend: eager still works
+                    warnings.warn(f"--compile failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+                                  "running without it", stacklevel=2)
+                    self._compiled = None
             return self.model(x)
 
     def _check_bf16(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -33,6 +33,7 @@ class PredictorOptions:
     direction: str | None = None
     mask_dir: Path | None = None
     mask_rule: str | None = None
+    compile: bool = False
 
 
 def worker_devices(device: str, workers: int | None) -> list[str]:
