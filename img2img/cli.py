@@ -57,14 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=run_train)
 
     p = sub.add_parser("infer", help="run a trained model on images or folders (tiled, any size)")
-    p.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
+    p.add_argument("inputs", nargs="+", type=Path,
+                   help="image files (TIFF, PNG, JPG), OME-Zarr images (NAME.ome.zarr folders) and/or folders of them")
     p.add_argument("--model", required=True, type=Path,
                    help="checkpoint (.ckpt) from 'img2img train', or builtin:nuclei for the packaged nuclei segmenter")
     p.add_argument("--output", required=True, type=Path, help="folder for the results")
     p.add_argument("--pattern", default="*", help="glob for files inside input folders (default: all images)")
     p.add_argument("--recursive", action="store_true", help="also search subfolders (mirrored in --output)")
     p.add_argument("--name", default="{stem}.tif", metavar="TEMPLATE",
-                   help="result file name from {stem}, {name}, {suffix} (default: {stem}.tif)")
+                   help="result file name from {stem}, {name}, {suffix} (default: {stem}.tif); end it in .ome.zarr "
+                        "for an OME-Zarr (NGFF 0.4) result written tile row by tile row, e.g. '{stem}.ome.zarr'")
     p.add_argument("--probabilities", action="store_true", help="segmentation: also write NAME_probabilities.tif (float32)")
     p.add_argument("--output-dtype", default="same", choices=["same", "uint8", "uint16", "float32"],
                    help="pixel type of image results (default: the input's); out-of-range values are clipped")

@@ -7,6 +7,7 @@ on the disk. A file that fails is reported and skipped; the summary says what ha
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,11 +38,15 @@ class BatchReport:
 
 
 def remove_stale_temporaries(jobs: list[Job]) -> None:
-    """Delete `.NAME.tmp-PID.ext` files a killed run left beside our outputs (see io.atomic)."""
+    """Delete `.NAME.tmp-PID.ext` files, and OME-Zarr folders, a killed run left beside our outputs
+    (see io.atomic)."""
     for job in jobs:
         for path in job.outputs():
             for stale in path.parent.glob(f".{path.stem}.tmp-*{path.suffix}"):
-                stale.unlink(missing_ok=True)
+                if stale.is_dir() and not stale.is_symlink():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
 
 
 def run_files(
@@ -94,9 +99,13 @@ def run_files(
 
 
 def write_outputs(outputs: list[tuple]) -> Path:
-    """Write (path, array, axes, resolution) tuples; return the first (the main result)."""
+    """Write (path, array, axes, resolution) tuples; return the first (the main result).
+
+    An array of None was streamed into place while predicting (an OME-Zarr result).
+    """
     for path, data, axes, resolution in outputs:
-        write_image(path, data, axes=axes, resolution=resolution)
+        if data is not None:
+            write_image(path, data, axes=axes, resolution=resolution)
     return outputs[0][0]
 
 

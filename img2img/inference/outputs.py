@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from img2img.errors import UserError
-from img2img.io.images import IMAGE_SUFFIXES, list_images
+from img2img.io.images import IMAGE_SUFFIXES, ZARR_SUFFIX, image_stem, is_zarr, list_images
 
 DEFAULT_TEMPLATE = "{stem}.tif"
 TEMPLATE_FIELDS = {"stem", "name", "suffix"}
@@ -28,22 +28,25 @@ class Job:
         return [p for p in (self.destination, self.probabilities) if p is not None]
 
     def done(self) -> bool:
-        """Outputs are renamed into place only when complete, so existing means finished."""
-        return all(p.is_file() for p in self.outputs())
+        """Outputs (files, or OME-Zarr folders) are renamed into place only when complete, so
+        existing means finished."""
+        return all(p.is_dir() if is_zarr(p) else p.is_file() for p in self.outputs())
 
 
 def find_inputs(inputs: list[Path], pattern: str = "*", recursive: bool = False) -> list[tuple[Path, Path]]:
     """(file, folder of its result relative to the output folder) for every input image.
 
-    With `recursive`, subfolders of an input folder are searched and mirrored in the output.
+    With `recursive`, subfolders of an input folder are searched and mirrored in the output; an
+    OME-Zarr folder (`*.zarr`) is one image, never searched.
     """
     found: list[tuple[Path, Path]] = []
     for item in inputs:
-        if item.is_dir():
+        if is_zarr(item) and item.is_dir():
+            found.append((item, Path()))
+        elif item.is_dir():
             files = list_images(item, pattern)
             if recursive:
-                files = sorted(set(files) | {p for sub in sorted(d for d in item.rglob("*") if d.is_dir())
-                                             for p in list_images(sub, pattern)})
+                files = sorted(set(files) | {p for sub in _subfolders(item) for p in list_images(sub, pattern)})
             found += [(f, f.parent.relative_to(item)) for f in files]
         elif item.is_file():
             if item.suffix.lower() not in IMAGE_SUFFIXES:
@@ -57,13 +60,23 @@ def find_inputs(inputs: list[Path], pattern: str = "*", recursive: bool = False)
     return found
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    """Every folder below `folder`, except OME-Zarr stores and what lies inside them (chunks)."""
+    found = []
+    for top, dirs, _ in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not is_zarr(d))
+        found += [Path(top) / d for d in dirs]
+    return sorted(found)
+
+
 def check_template(template: str) -> None:
     fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
     unknown = fields - TEMPLATE_FIELDS
     if unknown:
         raise UserError(f"--name {template!r}: unknown field(s) {sorted(unknown)}; use {{stem}}, {{name}} or {{suffix}}")
-    if Path(template).suffix.lower() not in IMAGE_SUFFIXES or "/" in template:
-        raise UserError(f"--name {template!r}: must be a file name ending in .tif, .png or .jpg, e.g. '{{stem}}_mask.tif'")
+    if Path(template).suffix.lower() not in IMAGE_SUFFIXES | {ZARR_SUFFIX} or "/" in template:
+        raise UserError(f"--name {template!r}: must be a file name ending in .tif, .png, .jpg or .ome.zarr, "
+                        "e.g. '{stem}_mask.tif'")
 
 
 def plan_outputs(
@@ -73,7 +86,8 @@ def plan_outputs(
     template: str = DEFAULT_TEMPLATE,
 ) -> list[Job]:
     """One `Job` per input: `OUT/[subfolder/]NAME.tif` (labels need 16 bits; TIFF keeps axes) and
-    `NAME_probabilities.tif` if asked.
+    `NAME_probabilities.tif` if asked (`.ome.zarr` for both when the name ends in .zarr). `{stem}`
+    of `cells.ome.zarr` is `cells`.
 
     Refuses, with the file named: an output that is an input, two inputs writing one file, and
     results written into an input's own folder under the input's own name.
@@ -84,9 +98,9 @@ def plan_outputs(
     claimed: dict[Path, Path] = {}
     jobs = []
     for source, subfolder in pairs:
-        name = template.format(stem=source.stem, name=source.name, suffix=source.suffix)
+        name = template.format(stem=image_stem(source), name=source.name, suffix=source.suffix)
         destination = Path(output_dir) / subfolder / name
-        prob = destination.with_name(destination.stem + "_probabilities.tif") if probabilities else None
+        prob = destination.with_name(_probabilities_name(destination)) if probabilities else None
         for path in filter(None, (destination, prob)):
             resolved = path.resolve()
             if resolved in inputs:
@@ -94,13 +108,19 @@ def plan_outputs(
             if resolved in claimed:
                 raise UserError(f"{source} and {claimed[resolved]} would both write {path}; rename one or run them separately")
             claimed[resolved] = source
-        if destination.parent.resolve() == source.parent.resolve() and Path(name).stem == source.stem:
+        if destination.parent.resolve() == source.parent.resolve() and image_stem(name) == image_stem(source):
             raise UserError(
                 f"{destination}: results would land beside {source.name} under its own name; choose another "
                 f"--output folder or a --name that changes it (e.g. '{{stem}}_result.tif')"
             )
         jobs.append(Job(source, destination, prob))
     return jobs
+
+
+def _probabilities_name(destination: Path) -> str:
+    if is_zarr(destination):
+        return f"{image_stem(destination)}_probabilities.ome.zarr"
+    return destination.stem + "_probabilities.tif"
 
 
 def shard_from_environment() -> tuple[int, int]:

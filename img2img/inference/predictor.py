@@ -3,7 +3,9 @@
 The CLI, the napari plugin and pipeline code all go through this class, so normalization,
 tiling, blending, precision and decoding happen the same way everywhere. Images of any size are
 cut into overlapping tiles (see `tiling.py`), run in batches on the device and blended back; the
-result keeps the input's plane axes and, for image outputs, its pixel type.
+result keeps the input's plane axes and, for image outputs, its pixel type. An OME-Zarr input is read
+tile by tile from its store, and an OME-Zarr result is written band by band as tiles are blended,
+so neither needs to fit in memory.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from img2img.inference.device import default_batch, default_tile, resolve_device
 from img2img.inference.outputs import DEFAULT_TEMPLATE, plan_outputs
 from img2img.inference.tiling import TileGrid, blend_rows, round_up
 from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
-from img2img.io.images import Image, read_image
+from img2img.io.images import Image, is_zarr, read_image
+from img2img.io.lazy import LazyPixels
 from img2img.inference.masks import HoleMasks
 from img2img.io.normalization import cast_clipped, unscale_from_unit
 from img2img.models.checkpoint import load_model
@@ -130,28 +133,49 @@ class Predictor:
         joined with the Predictor's mask rules; known pixels come back unchanged.
         """
         with self._tiling(tile, overlap):
-            return self._predict(np.asarray(image), axes, mask)
+            return self._predict(_pixels(image), axes, mask)
 
-    def _predict(self, image: np.ndarray, axes: str | None, mask: np.ndarray | None = None) -> np.ndarray:
+    def _predict(self, image: np.ndarray, axes: str | None, mask: np.ndarray | None = None,
+                 into=None) -> np.ndarray | None:
+        """`predict`; with `into` (a (planes, C, Y, X) array-like, e.g. an OME-Zarr being written)
+        the result goes there band by band instead, and None is returned."""
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         planes, plane_axes = self._planes(image, axes)
         out_axes = self.output_axes(axes)
-        if self.task == "segmentation":
-            labels = np.stack([target_to_labels(self._blend_whole(p)) for p in planes])
-            return from_planes(labels, self._plane_shape(image, axes, plane_axes), out_axes)
-        dtype = self.result_dtype(image.dtype)
-        out = np.empty((len(planes), self.out_channels) + self._out_size(planes), dtype)
-        for k, plane in enumerate(planes):
-            lo, hi = self._output_range(plane)
-            holes = self.masks.for_plane(plane, mask) if self.masks.needed else None
-            for row, band in self._blend(plane, holes):
-                out[k, :, row : row + band.shape[1]] = unscale_from_unit(band, lo, hi, dtype)
-            if holes is not None:  # exactly the input's values outside the holes, not a rounded round trip
-                known = ~holes
-                out[k][:, known] = cast_clipped(np.asarray(plane)[:, known], dtype)
+        if into is not None:
+            self._fill(planes, mask, into)
+            return None
+        channels = 1 if self.task == "segmentation" else self.out_channels
+        out = np.empty((len(planes), channels) + self._out_size(planes), self.result_dtype(image.dtype))
+        self._fill(planes, mask, out)
         if "C" not in out_axes:
             out = out[:, 0]
         return from_planes(out, self._plane_shape(image, axes, plane_axes), out_axes)
+
+    def _fill(self, planes, mask: np.ndarray | None, out) -> None:
+        """Write every plane's result into `out` (planes, C, Y, X) in its pixel type.
+
+        Image results are written band by band as `_blend` yields them; labels plane by plane
+        (decoding instances needs the whole plane). Only `out[k, :, rows]` is assigned, so `out`
+        may be a store that cannot take a masked write.
+        """
+        dtype = np.dtype(out.dtype)
+        for k, plane in enumerate(planes):
+            if self.task == "segmentation":
+                out[k, :] = target_to_labels(self._blend_whole(plane))[None]
+                continue
+            lo, hi = self._output_range(plane)
+            holes = known = None
+            if self.masks.needed:  # inpainting reads the whole plane (mask rules, known pixels)
+                plane = np.asarray(plane)
+                holes = self.masks.for_plane(plane, mask)
+                known = ~holes
+            for row, band in self._blend(plane, holes):
+                values = unscale_from_unit(band, lo, hi, dtype)
+                rows = slice(row, row + values.shape[1])
+                if known is not None:  # exactly the input's values outside the holes, not a rounded round trip
+                    values[:, known[rows]] = cast_clipped(plane[:, rows][:, known[rows]], dtype)
+                out[k, :, rows] = values
 
     def predict_probabilities(self, image: np.ndarray, axes: str | None = None, tile: int | None = None,
                               overlap: int | None = None) -> np.ndarray:
@@ -159,7 +183,7 @@ class Predictor:
 
         For segmentation, channel 0 is the foreground probability and channel 1 the object-centre map.
         """
-        image = np.asarray(image)
+        image = _pixels(image)
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         with self._tiling(tile, overlap):
             planes, plane_axes = self._planes(image, axes)
@@ -360,12 +384,16 @@ class Predictor:
 
     # --- files ---------------------------------------------------------------------------
     def predict_file(self, source: Path, destination: Path, probabilities: Path | None = None) -> Path:
-        """The result for one file as a TIFF with the input's axes and pixel size (and the
-        probability maps, float32, if asked)."""
+        """The result for one file as a TIFF (or OME-Zarr, by `destination`'s suffix) with the
+        input's axes and pixel size (and the probability maps, float32, if asked)."""
         return write_outputs(self.results_for(read_image(source, lazy=True), destination, probabilities))
 
     def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
-        """(path, array, axes, resolution) to write for `image`: the result first, then the maps."""
+        """(path, array, axes, resolution) to write for `image`: the result first, then the maps.
+
+        An OME-Zarr `destination` (without maps) is written here while predicting; its entry has
+        no array.
+        """
         plane_axes = "".join(a for a in image.axes if a not in "CYX")
         if probabilities is not None:
             if self.task != "segmentation":
@@ -375,9 +403,24 @@ class Predictor:
             return [(destination, labels, plane_axes + "YX", image.resolution),
                     (probabilities, probs, plane_axes + "CYX", image.resolution)]
         mask = self.masks.from_file(image.path, image.data.shape, image.axes) if self.masks.needed else None
-        result = self.predict(image.data, image.axes, mask=mask)
         resolution = image.resolution.scaled(self.scale) if image.resolution else None
-        return [(destination, result, self.output_axes(image.axes), resolution)]
+        out_axes = self.output_axes(image.axes)
+        if is_zarr(destination):
+            from img2img.io import ome_zarr
+
+            shape = self.output_shape(image.data.shape, image.axes)
+            with ome_zarr.create(destination, shape, self.result_dtype(image.data.dtype), out_axes, resolution) as into:
+                self._predict(_pixels(image.data), image.axes, mask, into=into)
+            return [(destination, None, out_axes, resolution)]
+        result = self.predict(image.data, image.axes, mask=mask)
+        return [(destination, result, out_axes, resolution)]
+
+    def output_shape(self, shape: tuple[int, ...], axes: str) -> tuple[int, ...]:
+        """Shape of `predict`'s result (in `output_axes` order) for an input of `shape` and `axes`."""
+        axes = canonical_axes(axes)
+        sizes = dict(zip(axes, shape))
+        sizes.update(C=self.out_channels, Y=sizes.get("Y", 0) * self.scale, X=sizes.get("X", 0) * self.scale)
+        return tuple(sizes[a] for a in self.output_axes(axes))
 
     def count_tiles(self, shape: tuple[int, ...], axes: str, tile: int | None = None) -> int:
         """Tiles a file of this shape takes (for progress bars), with `tile` as `predict` takes it."""
@@ -394,6 +437,11 @@ class Predictor:
         """Run on every file; a failing file is reported in the returned `BatchReport` and skipped."""
         jobs = plan_outputs(list(sources), Path(output_dir), probabilities=save_probabilities, template=template)
         return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
+
+
+def _pixels(image) -> np.ndarray | LazyPixels:
+    """An array to predict on; a lazily read store stays in its store."""
+    return image if isinstance(image, LazyPixels) else np.asarray(image)
 
 
 def _centre_crop(x: torch.Tensor, size: int) -> torch.Tensor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from img2img.errors import UserError
+from img2img.io.lazy import LazyPixels, PlanesView
 
 _ALIASES = {"S": "C", "Q": "Z", "I": "Z"}  # samples are channels; unknown/sequence axes are planes
 
@@ -35,7 +36,8 @@ def guess_axes(shape: tuple[int, ...], n_channels: int | None = None) -> str:
 
 def to_planes(array: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
     """Reorder to (planes, C, Y, X); return it with the axis string of the plane dimension(s)
-    so `from_planes` can restore the original layout."""
+    so `from_planes` can restore the original layout. A `LazyPixels` store comes back as a
+    `PlanesView` that reads only what is indexed."""
     axes = canonical_axes(axes)
     if len(axes) != array.ndim:
         raise UserError(f"axes '{axes}' do not match an array with {array.ndim} dimensions")
@@ -44,9 +46,11 @@ def to_planes(array: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
     for required in "YX":
         if required not in axes:
             raise UserError(f"axes '{axes}' have no {required} axis")
+    plane_axes = "".join(a for a in axes if a not in "CYX")
+    if isinstance(array, LazyPixels):  # on disk: index it where it lies instead of transposing it whole
+        return PlanesView(array, axes), plane_axes
     if "C" not in axes:
         array, axes = array[..., None], axes + "C"
-    plane_axes = "".join(a for a in axes if a not in "CYX")
     order = [axes.index(a) for a in plane_axes + "CYX"]
     moved = np.transpose(array, order)
     return moved.reshape((-1,) + moved.shape[-3:]), plane_axes
