@@ -106,6 +106,9 @@ def test_mask_files_match_by_name_and_wrong_sizes_name_the_file(tmp_path):
         masks.from_file(tmp_path / "images" / "a.tif", (10, 13), "YX")
     with pytest.raises(UserError, match="no mask named b.*--mask-rule"):
         masks.from_file(tmp_path / "b.tif", (10, 12), "YX")
+    write_image(tmp_path / "cells.tif", np.eye(10, 12, dtype=np.uint8))  # an OME-Zarr image's mask: cells.*
+    cells = HoleMasks(tmp_path, None, needed=True).from_file(tmp_path / "cells.ome.zarr", (10, 12), "YX")
+    assert np.array_equal(cells, np.eye(10, 12, dtype=bool))
     with pytest.raises(UserError, match="needs a mask"):
         HoleMasks(None, None, needed=True).for_plane(np.zeros((1, 4, 4)), None)
     with pytest.raises(UserError, match="only inpainting models take masks"):

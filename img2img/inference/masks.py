@@ -11,7 +11,7 @@ import numpy as np
 from img2img.data.masks import parse_rules, rule_mask
 from img2img.errors import UserError
 from img2img.io.axes import canonical_axes
-from img2img.io.images import list_images, read_image
+from img2img.io.images import image_stem, list_images, read_image
 
 
 class HoleMasks:
@@ -28,8 +28,8 @@ class HoleMasks:
         if self.mask_dir is None:
             return None
         if self._files is None:
-            self._files = {p.stem: p for p in list_images(self.mask_dir)}
-        stem = Path(source).stem if source is not None else None
+            self._files = {image_stem(p): p for p in list_images(self.mask_dir)}
+        stem = image_stem(source) if source is not None else None
         if stem not in self._files:
             raise UserError(f"{self.mask_dir}: no mask named {stem}.* for {source}; add it (nonzero = fill) or use --mask-rule")
         path = self._files[stem]
