@@ -37,9 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
-    p.add_argument("kind", choices=["cells", "fins", "denoise", "larvae", "photos"],
+    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos"],
                    help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
                         "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit; "
+                        "filaments: noisy cytoskeleton fibres (images/) and the clean scene (targets/), 16-bit; "
                         "larvae: clean simulated arenas (sim/) and camera-like other scenes (real/), 8-bit, "
                         "positions in .json, 256 px unless --size; "
                         "photos: RGB photos (photo/) and paintings of other scenes (painting/), 256 px unless --size")

@@ -248,3 +248,22 @@ def test_writer_leaves_no_temporary_files(tmp_path):
     leftovers = [p.name for p in tmp_path.rglob("*") if ".tmp" in p.name or p.name.startswith(".")]
     assert leftovers == []
     assert len(list((tmp_path / "images").iterdir())) == len(list((tmp_path / "masks").iterdir())) == 2
+
+
+def test_filaments_are_thin_bright_fibres_seen_by_a_noisy_camera(tmp_path):
+    from img2img.data.synthetic import render_filaments
+
+    noisy, clean = render_filaments(np.random.default_rng(3), (256, 256))
+    again, _ = render_filaments(np.random.default_rng(3), (256, 256))
+    assert noisy.dtype == clean.dtype == np.uint16 and noisy.shape == clean.shape == (256, 256)
+    assert np.array_equal(noisy, again)
+    assert 100 <= np.median(clean) < 200  # camera offset plus faint haze
+    fibres = clean > 300
+    assert 0.02 < fibres.mean() < 0.3
+    # Thin: an opening with a 7 px disk removes nearly all of them (nuclei-sized blobs would stay).
+    opened = cv2.morphologyEx(fibres.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    assert opened.sum() < 0.1 * fibres.sum()
+    assert 4 < np.std(noisy.astype(float) - clean) < 60
+    write_synthetic_dataset("filaments", tmp_path, n=2, size=64, progress=False)
+    assert [p.name for p in sorted((tmp_path / "targets").iterdir())] == ["filaments_0000.tif", "filaments_0001.tif"]
+    assert tifffile.imread(tmp_path / "images" / "filaments_0001.tif").shape == (64, 64)

@@ -16,6 +16,7 @@ import numpy as np
 from img2img.data.synthetic.cells import render_cells
 from img2img.data.synthetic.common import SMALLEST_SIDE
 from img2img.data.synthetic.denoise import render_denoising
+from img2img.data.synthetic.filaments import render_filaments
 from img2img.data.synthetic.fins import render_fins
 from img2img.data.synthetic.larvae import write_larvae_dataset
 from img2img.data.synthetic.photos import write_photos_dataset
@@ -25,9 +26,10 @@ from img2img.io.images import write_image
 # (image, instance labels) generators, written to images/ + masks/
 GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": render_cells, "fins": render_fins}
 # (input image, target image) generators, written to images/ + targets/
-PAIR_GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"denoise": render_denoising}
-IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif"}
-TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets"}  # label masks, or clean images
+PAIR_GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "denoise": render_denoising, "filaments": render_filaments}
+IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif", "filaments": ".tif"}
+TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets", "filaments": "targets"}  # label masks, or clean images
 # Two unmatched domains for CycleGAN: larvae sim/ and real/ (each image with a .json of positions),
 # photos photo/ and painting/ (RGB PNG)
 UNPAIRED_KINDS = ("larvae", "photos")
@@ -42,9 +44,9 @@ def write_synthetic_dataset(
     progress: bool = True,
 ) -> list[Path]:
     """Render `n` images of `kind` into `output/images` and their labels into `output/masks`
-    (denoise: the clean images into `output/targets`).
+    (denoise, filaments: the clean images into `output/targets`).
 
-    Cells and denoise are written as 16-bit TIFF, fins as 8-bit RGB PNG; masks and targets
+    Cells, denoise and filaments are written as 16-bit TIFF, fins as 8-bit RGB PNG; masks and targets
     are uint16 TIFF with the same stem. `size` makes every image `size` x `size`; by default each side is
     drawn in 256..1024. Returns the image paths in order.
     """
