@@ -42,6 +42,17 @@ def test_gated_net_shapes_and_receptive_field():
     assert out.shape == (2, 3, 64, 48) and net.size_multiple == 4 and net.receptive_field > 200
 
 
+def test_the_signal_keeps_its_size_through_the_gated_layers():
+    """With PyTorch's default init it fell ~40x through encoder and middle (std 0.5 -> 0.012), the
+    first layer's gradient was 1e-8 of the last's, and 1500 steps learned nothing."""
+    torch.manual_seed(0)
+    net = GatedInpaintNet(1, base_channels=16, n_dilated=3)
+    x = torch.cat([torch.randn(2, 1, 96, 96) * 0.5, (torch.rand(2, 1, 96, 96) > 0.7).float()], 1)
+    for layer in [*net.encoder, *net.middle]:
+        x = layer(x)
+    assert x.std() > 0.1
+
+
 def test_the_network_starts_from_the_biharmonic_fill_and_changes_only_holes():
     from skimage.restoration import inpaint_biharmonic
     from img2img.nets.smooth_fill import biharmonic_fill
