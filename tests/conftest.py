@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from img2img.cli import main
+from tests.model_builders import save_checkpoint, untrained
 
 TINY_MODEL = [
     "model.generator.base_channels=8", "model.discriminator.base_channels=8",
@@ -39,3 +40,16 @@ def trained(tmp_path_factory, cells) -> Path:
     args = ["train", str(config)] + [a for s in TINY_MODEL for a in ("--set", s)]
     assert main(args) == 0
     return folder / "out"
+
+
+@pytest.fixture(scope="session")
+def translator(tmp_path_factory) -> Path:
+    """Checkpoint of an untrained 1 -> 1 channel image model (percentile normalization: output in
+    the input's units)."""
+    return save_checkpoint(untrained(task="translation", out_channels=1), tmp_path_factory.mktemp("ckpt") / "t.ckpt")
+
+
+@pytest.fixture(scope="session")
+def segmenter(tmp_path_factory) -> Path:
+    """Checkpoint of an untrained segmentation model."""
+    return save_checkpoint(untrained(), tmp_path_factory.mktemp("ckpt") / "s.ckpt")

@@ -16,18 +16,6 @@ from img2img.inference import Predictor
 from img2img.inference.outputs import parse_shard, shard_from_environment, take_shard
 from img2img.io.images import read_image, write_image
 from img2img.io.metadata import Resolution
-from tests.model_builders import save_checkpoint, untrained
-
-
-@pytest.fixture(scope="module")
-def translator(tmp_path_factory) -> Path:
-    """A 1 -> 1 channel image model (percentile normalization: output in the input's units)."""
-    return save_checkpoint(untrained(task="translation", out_channels=1), tmp_path_factory.mktemp("ckpt") / "t.ckpt")
-
-
-@pytest.fixture(scope="module")
-def segmenter(tmp_path_factory) -> Path:
-    return save_checkpoint(untrained(), tmp_path_factory.mktemp("ckpt") / "s.ckpt")
 
 
 def images(folder: Path, n=3, shape=(70, 90), dtype=np.uint16) -> list[Path]:

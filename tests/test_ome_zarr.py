@@ -28,20 +28,9 @@ MICRONS_065 = Resolution(1e4 / 0.65, 1e4 / 0.65, 3)  # 0.65 µm pixels, as TIFF 
 
 
 @pytest.fixture(scope="module")
-def translator(tmp_path_factory) -> Path:
-    """1 -> 1 channel image model with percentile normalization."""
-    return save_checkpoint(untrained(task="translation", out_channels=1), tmp_path_factory.mktemp("ckpt") / "t.ckpt")
-
-
-@pytest.fixture(scope="module")
 def two_out(tmp_path_factory) -> Path:
     """1 -> 2 channel image model: its results have a C axis, which NGFF stores before Z."""
     return save_checkpoint(untrained(task="translation", out_channels=2), tmp_path_factory.mktemp("ckpt") / "t2.ckpt")
-
-
-@pytest.fixture(scope="module")
-def segmenter(tmp_path_factory) -> Path:
-    return save_checkpoint(untrained(), tmp_path_factory.mktemp("ckpt") / "s.ckpt")
 
 
 def pixels(shape, dtype=np.uint16, seed=0) -> np.ndarray:
