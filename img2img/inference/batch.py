@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from img2img.errors import UserError
 from img2img.inference.outputs import Job
+from img2img.io.atomic import leftover_temporaries
 from img2img.io.images import Image, read_image, write_image
 
 
@@ -42,7 +43,7 @@ def remove_stale_temporaries(jobs: list[Job]) -> None:
     (see io.atomic)."""
     for job in jobs:
         for path in job.outputs():
-            for stale in path.parent.glob(f".{path.stem}.tmp-*{path.suffix}"):
+            for stale in leftover_temporaries(path):
                 if stale.is_dir() and not stale.is_symlink():
                     shutil.rmtree(stale, ignore_errors=True)
                 else:

@@ -10,8 +10,13 @@ from pathlib import Path
 
 
 def temporary_name(path: Path, tag: str = "") -> Path:
-    """`.NAME.tmp-PID[tag].ext` beside `path`: hidden, and found again by `batch.remove_stale_temporaries`."""
+    """`.NAME.tmp-PID[tag].ext` beside `path`: hidden, and found again by `leftover_temporaries`."""
     return path.with_name(f".{path.stem}.tmp-{os.getpid()}{tag}{path.suffix}")
+
+
+def leftover_temporaries(path: Path) -> list[Path]:
+    """Temporaries of `path` that any process (a killed run too) left beside it."""
+    return sorted(path.parent.glob(f".{path.stem}.tmp-*{path.suffix}"))
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ import numpy as np
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_directory
 from img2img.io.axes import canonical_axes, to_planes
+from img2img.io.images import image_stem
 from img2img.io.lazy import LazyPixels, PlanesView
 from img2img.io.metadata import Resolution
 
@@ -91,7 +92,7 @@ def create(
     chunks = tuple(min(CHUNK, n) if a in "YX" else 1 for a, n in zip(stored, stored_shape))
     with atomic_directory(path) as tmp:
         group = zarr.open_group(tmp, mode="w", zarr_format=2)
-        group.attrs["multiscales"] = multiscales(_name(path), stored, resolution)
+        group.attrs["multiscales"] = multiscales(image_stem(path), stored, resolution)
         array = group.create_array(
             "0", shape=stored_shape, chunks=chunks, dtype=np.dtype(dtype), fill_value=0,
             compressors=numcodecs.Blosc(cname="zstd", clevel=5, shuffle=numcodecs.Blosc.BITSHUFFLE),
@@ -199,10 +200,3 @@ def _pixel_size(resolution: Resolution | None) -> tuple[str | None, tuple[float,
         return None, (1 / resolution.y, 1 / resolution.x)
     return "micrometer", (microns_per_unit / resolution.y, microns_per_unit / resolution.x)
 
-
-def _name(path: Path) -> str:
-    name = Path(path).name
-    for suffix in (".ome.zarr", ".zarr"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
