@@ -1,64 +1,96 @@
 """Rebuild the packaged nuclei segmenter (img2img/builtin/nuclei_segmenter.ckpt) in one command:
 
-    python experiments/make_builtin_model.py [--workdir /tmp/builtin_nuclei]
+    python experiments/make_builtin_model.py [--workdir /tmp/img2img_builtin_nuclei]
 
-Synthesizes nuclei images, trains with experiments/builtin_nuclei.yaml, scores the model
-against Otsu + watershed on held-out images of another seed, and writes the checkpoint with
-float16 weights and without the optimizer state (a few MB instead of tens).
+It needs the DSB 2018 images beside the project (../shared/data/dsb2018, see docs/real_nuclei.md).
+Steps: link the fixed train/val/test split into WORKDIR (experiments/real_nuclei/dsb2018.py),
+train experiments/builtin_nuclei.yaml on the training split (validation split picks best.ckpt),
+choose the decoding thresholds on the validation split, write the checkpoint with float16 EMA
+weights and no optimizer state (a few MB), and score it with Otsu + watershed on the test split,
+per modality: WORKDIR/evaluation/report.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import json
+import sys
 import time
 from pathlib import Path
 
 import torch
 
 from img2img.config import load_config
-from img2img.data.synthetic import write_synthetic_dataset
+from img2img.data.pairing import pair_files
+from img2img.evaluation.decoding_fit import fit_decoding, store_decoding
 from img2img.evaluation.evaluate import evaluate_segmentation
-from img2img.evaluation.report import print_table
+from img2img.evaluation.report import print_table, write_report
 from img2img.inference.predictor import Predictor
 from img2img.io.atomic import atomic_path
+from img2img.models.checkpoint import load_model, read_checkpoint
 from img2img.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments" / "real_nuclei"))
+import dsb2018  # noqa: E402  (the split lives beside the experiment, not in the package)
+
 CONFIG = ROOT / "experiments" / "builtin_nuclei.yaml"
 DESTINATION = ROOT / "img2img" / "builtin" / "nuclei_segmenter.ckpt"
 
 
 def slim_checkpoint(source: Path, destination: Path) -> None:
-    """Keep weights and hyperparameters only; floating-point weights as float16."""
-    checkpoint = torch.load(source, map_location="cpu", weights_only=True)
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in checkpoint["state_dict"].items()}
-    slim = {"state_dict": state, "hyper_parameters": checkpoint["hyper_parameters"]}
+    """Weights and hyperparameters only: the EMA generator (what inference runs) as the
+    generator, the discriminator kept for fine-tuning, floating-point tensors as float16."""
+    checkpoint = read_checkpoint(source)
+    model = load_model(source)  # puts the EMA weights into the generator
+    hparams = checkpoint["hyper_parameters"]
+    hparams["config"]["trainer"]["ema_decay"] = None  # the averaged weights are the weights now
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
     with atomic_path(destination) as tmp:
-        torch.save(slim, tmp)
+        torch.save({"state_dict": state, "hyper_parameters": hparams}, tmp)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/img2img_builtin_nuclei"))
-    parser.add_argument("--train-images", type=int, default=80)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value for an experiment, e.g. --set segmentation.encoding=distance")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in WORKDIR/run")
+    parser.add_argument("--skip-training", action="store_true", help="use WORKDIR/run/checkpoints/best.ckpt as it is")
     args = parser.parse_args()
     work = args.workdir
-    shutil.rmtree(work, ignore_errors=True)
-    write_synthetic_dataset("cells", work / "train", n=args.train_images, seed=0, size=256)
-    write_synthetic_dataset("cells", work / "test", n=12, seed=1, size=384)
-    config = load_config(CONFIG, overrides=[
-        f"data.input_dir={work / 'train/images'}", f"data.target_dir={work / 'train/masks'}",
-        f"output_dir={work / 'run'}",
-    ])
-    start = time.time()
-    best = train(config)
-    minutes = (time.time() - start) / 60
+    folders = dsb2018.make_folders(work / "data")
+    run = work / "run"
+    best = run / "checkpoints" / "best.ckpt"
+    facts = {}
+    if not args.skip_training:
+        config = load_config(CONFIG, overrides=[
+            f"data.input_dir={folders['train'] / 'images'}", f"data.target_dir={folders['train'] / 'masks'}",
+            f"data.val_input_dir={folders['val'] / 'images'}", f"data.val_target_dir={folders['val'] / 'masks'}",
+            f"output_dir={run}", *args.overrides,
+        ])
+        start = time.time()
+        best = train(config, resume=run / "checkpoints" / "last.ckpt" if args.resume else None)
+        facts["training_minutes"] = round((time.time() - start) / 60, 1)
+    facts["threads"] = torch.get_num_threads()
+
+    print("choosing decoding thresholds on the validation split")
+    val_pairs = pair_files(folders["val"] / "images", folders["val"] / "masks")
+    decoding, record = fit_decoding(Predictor.from_checkpoint(best), val_pairs)
+    print(json.dumps({"decoding": decoding.model_dump(), **record}, indent=1))
+    store_decoding(best, decoding)
     slim_checkpoint(best, DESTINATION)
-    evaluation = evaluate_segmentation(Predictor.from_checkpoint(DESTINATION), work / "test/images", work / "test/masks")
+    facts.update(decoding_fit=record, size_mb=round(DESTINATION.stat().st_size / 1e6, 1))
+
+    print("scoring on the test split")
+    evaluation = evaluate_segmentation(
+        Predictor.from_checkpoint(DESTINATION), folders["test"] / "images", folders["test"] / "masks",
+        baseline="otsu_watershed", groups=dsb2018.modality_groups("test"),
+    )
     print_table(evaluation)
-    size_mb = DESTINATION.stat().st_size / 1e6
-    print(f"trained in {minutes:.1f} min; wrote {DESTINATION} ({size_mb:.1f} MB)")
+    report = write_report(evaluation, work / "evaluation", title="builtin:nuclei on the DSB 2018 test split",
+                          notes=[f"Checkpoint: `{DESTINATION}`", f"Facts: {json.dumps(facts)}"], extra=facts)
+    print(f"wrote {DESTINATION} ({facts['size_mb']} MB); report: {report}")
 
 
 if __name__ == "__main__":

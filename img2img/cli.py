@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 from img2img import __version__
@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set schedule.steps=500 (repeatable)")
     p.add_argument("--resume", type=Path, help="continue from a checkpoint (e.g. OUTPUT/checkpoints/last.ckpt)")
+    p.add_argument("--init", metavar="CKPT",
+                   help="fine-tune: start from this model's weights (a .ckpt or builtin:nuclei) with a fresh optimizer "
+                        "and schedule; its model, task, input_channels, normalization and segmentation replace the "
+                        "config's (same as the config key init_from)")
     p.set_defaults(run=run_train)
 
     p = sub.add_parser("infer", help="run a trained model on images or folders (tiled, any size)")
@@ -81,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask-rule", metavar="RULES",
                    help="inpainting: fill pixels found by rules, comma-separated: saturated, zero, dead-lines "
                         "(joined with --mask where both are given)")
+    p.add_argument("--diameter", default=None, metavar="PX",
+                   help="segmenters trained at an object size (builtin:nuclei): the objects' diameter in pixels, "
+                        "or auto (default) to measure it in each image; images are rescaled to the trained size")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto spreads files over all GPUs)")
     p.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"],
                    help="auto: bf16 where the hardware has it and it matches float32 on the first tiles")
@@ -105,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
                                       "translation: gaussian or nl_means (default: both)")
     p.add_argument("--pattern", default="*")
     p.add_argument("--device", default="auto")
+    p.add_argument("--channels", help="input channels to feed the model, e.g. 0 or 0,2 or 0,0,0 (as for infer)")
+    p.add_argument("--diameter", metavar="PX",
+                   help="segmenters trained at an object size: the objects' diameter in pixels, or auto (as for infer)")
+    p.add_argument("--groups", type=Path, metavar="CSV",
+                   help="segmentation: CSV with image names (column id or name, file names without suffix) and groups "
+                        "(column modality or group) for per-group scores; unlisted images are in group 'other'")
+    p.add_argument("--objects", choices=["bright", "dark", "auto"],
+                   help="segmentation baseline otsu_watershed: bright objects on dark (fluorescence), dark on light "
+                        "(histology, brightfield), or auto, decided per image from its background (default)")
     p.set_defaults(run=run_evaluate)
 
     p = sub.add_parser("demo", help="synthesize data, train Pix2Pix briefly, segment held-out images, write a report")
@@ -127,10 +143,12 @@ def run_train(args) -> int:
     from img2img.config import load_config
     from img2img.training import train
 
+    if args.init is not None and args.resume is not None:
+        raise UserError("--init starts a new run from a model's weights and --resume continues a run; give one of them")
     config = load_config(args.config, args.overrides)
-    start = time.time()
-    best = train(config, resume=args.resume)
-    print(f"trained in {time.time() - start:.0f} s; best checkpoint: {best}")
+    if args.init is not None:
+        config = config.model_copy(update={"init_from": args.init})
+    train(config, resume=args.resume)  # prints the summary: steps, time, images/s, best and last checkpoints
     return 0
 
 
@@ -153,6 +171,7 @@ def run_infer(args) -> int:
         device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
         precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,
         direction=args.direction, mask_dir=args.mask, mask_rule=args.mask_rule, compile=args.compile,
+        diameter=args.diameter,
     )
     report = infer_files(args.model, options, jobs, workers=args.workers, skip_existing=args.skip_existing)
     rate = f", {report.megapixels / report.seconds:.2f} MP/s" if report.seconds > 0 and report.megapixels else ""
@@ -178,8 +197,14 @@ def _parse_channels(text: str | None) -> list[int] | None:
 def run_evaluate(args) -> int:
     from img2img.inference.predictor import Predictor
 
-    predictor = Predictor.from_checkpoint(args.model, device=args.device)
+    # --diameter goes to the Predictor only where given, so its own default applies otherwise.
+    diameter = {} if args.diameter is None else {"diameter": args.diameter}
+    predictor = Predictor.from_checkpoint(args.model, device=args.device, channels=_parse_channels(args.channels),
+                                          **diameter)
     restoration = predictor.config.model.name in RESTORATION_EVALUATORS
+    segmentation = not restoration and predictor.task != "translation"
+    if not segmentation and (args.groups or args.objects):
+        raise UserError("--groups and --objects are for segmentation models; this model makes images")
     if args.target is None and not restoration:
         raise UserError("--target: give the folder of true masks or target images (same names as --input)")
     if restoration:
@@ -192,8 +217,12 @@ def run_evaluate(args) -> int:
             from img2img.evaluation.translation import evaluate_translation as evaluate
             from img2img.evaluation.translation_report import print_table, write_report
         else:
-            from img2img.evaluation.evaluate import evaluate_segmentation as evaluate
+            from img2img.evaluation.evaluate import evaluate_segmentation
+            from img2img.evaluation.groups import read_groups
             from img2img.evaluation.report import print_table, write_report
+
+            groups = read_groups(args.groups) if args.groups else None
+            evaluate = partial(evaluate_segmentation, objects=args.objects or "auto", groups=groups)
         evaluation = evaluate(predictor, args.input, args.target, baseline=args.baseline, pattern=args.pattern)
     print_table(evaluation)
     run_folder = args.model.resolve().parent

@@ -10,8 +10,10 @@ from img2img.models.registry import build_model
 
 
 def untrained(depth=3, norm="batch", in_channels=1, out_channels=2, task="segmentation", input_dtype="uint16",
-              normalization=None, **generator):
+              normalization=None, sections=None, **generator):
+    """`sections`: further top-level config entries, e.g. {"input_channels": "rgb"}."""
     config = TrainConfig.model_validate({
+        **(sections or {}),
         "task": task,
         "model": {"name": "pix2pix", "generator": {"depth": depth, "base_channels": 8, "norm": norm, "dropout": 0.0, **generator}},
         "data": {"input_dir": "unused", "target_dir": "unused", "patch_size": 64},

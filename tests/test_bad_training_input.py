@@ -42,10 +42,20 @@ def test_identity_loss_with_unequal_channel_counts(tmp_path, capsys):
     assert "A has 1 channel(s) and B 3; set model.identity_weight=0" in err
 
 
-def test_a_folder_with_one_image(tmp_path, capsys):
-    write_images(tmp_path / "x", 1)
-    write_images(tmp_path / "y", 1)
-    assert "only one image pair; training needs at least two" in run_train(tmp_path, paired(tmp_path), capsys=capsys)
+def test_one_image_too_small_to_hold_back_a_validation_piece(tmp_path, capsys):
+    write_images(tmp_path / "x", 1, size=48)
+    write_images(tmp_path / "y", 1, size=48)
+    err = run_train(tmp_path, paired(tmp_path), capsys=capsys)
+    assert "img_0.tif: 48x48 px is too small to hold back a validation piece (at least 64 px along one side" in err
+    assert "lower data.patch_size or add images" in err
+
+
+def test_val_fraction_zero_with_no_image_large_enough_to_cut(tmp_path, capsys):
+    write_images(tmp_path / "x", 2, size=48)
+    write_images(tmp_path / "y", 2, size=48)
+    config = paired(tmp_path)
+    config["data"]["val_fraction"] = 0
+    assert "no image is large enough to hold back a validation piece" in run_train(tmp_path, config, capsys=capsys)
 
 
 def test_images_smaller_than_the_patch(tmp_path, capsys):
@@ -75,3 +85,34 @@ def test_resume_from_a_checkpoint_of_another_model(tmp_path, capsys, change, mes
                 target = config.setdefault(section, {})
                 target[key] = {**target.get(key, {}), **value} if isinstance(value, dict) else value
     assert message in run_train(tmp_path, config, "--resume", str(checkpoint), capsys=capsys)
+
+
+def test_init_and_resume_together(tmp_path, capsys):
+    write_images(tmp_path / "x", 2)
+    write_images(tmp_path / "y", 2)
+    err = run_train(tmp_path, paired(tmp_path), "--init", "a.ckpt", "--resume", "b.ckpt", capsys=capsys)
+    assert "--init starts a new run from a model's weights and --resume continues a run; give one of them" in err
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"model": {"name": "cyclegan"}}, "is a 'pix2pix' checkpoint but the config trains 'cyclegan'; fine-tune with model.name: pix2pix"),
+    ({"task": "segmentation"}, "is a translation model but the config sets task: segmentation; remove task"),
+])
+def test_fine_tuning_a_checkpoint_of_another_kind(tmp_path, capsys, config, message):
+    write_images(tmp_path / "x", 2)
+    write_images(tmp_path / "y", 2)
+    checkpoint = save_checkpoint(untrained(task="translation", out_channels=1, input_dtype="uint8"), tmp_path / "p2p.ckpt")
+    if "model" in config:
+        config["data"] = {"a_dir": str(tmp_path / "x"), "b_dir": str(tmp_path / "y"), "patch_size": 32}
+    else:
+        config = {**paired(tmp_path), **config}
+    err = run_train(tmp_path, config, "--init", str(checkpoint), capsys=capsys)
+    assert err.startswith(f"error: {checkpoint}: ") and message in err
+
+
+def test_fine_tuning_on_images_with_another_channel_count(tmp_path, capsys):
+    write_images(tmp_path / "x", 3, channels=3)
+    write_images(tmp_path / "y", 3)
+    checkpoint = save_checkpoint(untrained(task="translation", out_channels=1, input_dtype="uint8"), tmp_path / "gray.ckpt")
+    err = run_train(tmp_path, paired(tmp_path), "--init", str(checkpoint), capsys=capsys)
+    assert f"{checkpoint}: was trained on input images with 1 channel(s) but {tmp_path / 'x'} holds 3" in err

@@ -3,7 +3,7 @@ import pytest
 from skimage.draw import disk, ellipse
 
 from img2img.errors import UserError
-from img2img.evaluation.baselines import BASELINES, color_kmeans, default_baseline, otsu_watershed
+from img2img.evaluation.baselines import BASELINES, color_kmeans, default_baseline, has_dark_background, otsu_watershed
 from img2img.evaluation.segmentation_metrics import segmentation_scores
 
 
@@ -48,6 +48,19 @@ def test_otsu_watershed_on_colour_dark_objects_and_blank_images():
     assert not otsu_watershed(np.full((32, 32), 7, dtype=np.uint16)).any()
 
 
+def test_otsu_watershed_finds_dark_objects_on_light_by_itself():
+    image, labels = nuclei(2)
+    stained = np.clip(1 - image, 0, 1)[..., None] * np.array([0.95, 0.6, 0.85])  # purple nuclei on pink, H&E-like
+    rgb = as_dtype(stained, np.uint8)
+    assert not has_dark_background(rgb.mean(axis=-1)) and has_dark_background(image)
+    assert segmentation_scores(otsu_watershed(rgb, bright_objects="auto"), labels)["f1"] == 1.0
+    assert segmentation_scores(otsu_watershed(rgb, bright_objects=False), labels)["f1"] == 1.0
+    assert segmentation_scores(otsu_watershed(rgb), labels)["f1"] == 0.0  # bright objects: the background
+    assert segmentation_scores(otsu_watershed(as_dtype(image, np.uint16), bright_objects="auto"), labels)["f1"] == 1.0
+    with pytest.raises(UserError, match="bright_objects 'dark'"):
+        otsu_watershed(rgb, bright_objects="dark")
+
+
 def sea(water, dolphin=(0.45, 0.45, 0.47), dtype=np.uint8):
     """Sky above, `water` below, two grey dolphins (ellipses) and a few glints on the waves."""
     labels = np.zeros((120, 160), dtype=np.uint16)
@@ -87,5 +100,6 @@ def test_color_kmeans_needs_colour():
 def test_registry_and_default():
     assert default_baseline(3) == "color_kmeans"
     assert default_baseline(1) == default_baseline(2) == "otsu_watershed"
+    assert default_baseline(3, "rgb") == "otsu_watershed"  # a microscopy model that reads any image as RGB
     assert set(BASELINES) == {"otsu_watershed", "color_kmeans"}
     assert BASELINES[default_baseline(3)] is color_kmeans

@@ -92,6 +92,32 @@ def test_object_without_seed_is_kept_and_small_objects_dropped():
 
 def test_bad_inputs_are_user_errors():
     with pytest.raises(UserError):
-        target_to_labels(np.zeros((3, 8, 8)))
+        target_to_labels(np.zeros((4, 8, 8)))
     with pytest.raises(UserError):
         labels_to_target(np.zeros((8, 8), dtype=np.float32))
+
+
+def test_contact_zones_mark_only_where_objects_touch():
+    labels = np.zeros((20, 40), dtype=np.uint16)
+    labels[5:15, 5:20], labels[5:15, 20:35] = 1, 2  # touching along column 20
+    labels[0:3, 0:3] = 3  # alone
+    target = labels_to_target(labels, "distance_contact")
+    assert target.shape == (3, 20, 40)
+    contact = target[2] > 0
+    assert set(np.unique(np.nonzero(contact)[1])) == {18, 19, 20, 21}  # radius 2 on both sides
+    assert not contact[labels == 3].any() and not contact[labels == 0].any()
+
+
+def test_contact_channel_separates_seeds_that_the_distance_alone_would_join():
+    labels = touching_objects(seed=4)
+    target = labels_to_target(labels, "distance_contact")
+    blurred = np.stack([ndimage.gaussian_filter(c, 2.0) for c in target])
+    blurred[1] = np.maximum(blurred[1], 0.45 * blurred[0])  # a flat, shallow valley between touching objects
+    with_contacts = segmentation_scores(target_to_labels(blurred), labels)["f1"]
+    without = segmentation_scores(target_to_labels(blurred[:2]), labels)["f1"]
+    assert with_contacts > without + 0.1
+
+
+def test_unknown_encoding_is_a_clear_error():
+    with pytest.raises(UserError, match="segmentation.encoding"):
+        labels_to_target(np.zeros((4, 4), np.uint16), "flows")

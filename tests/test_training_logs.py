@@ -24,7 +24,7 @@ def test_a_run_logs_losses_lr_throughput_and_sample_grids(cells, tmp_path):
     with open(run / "logs/version_0/metrics.csv") as f:
         rows = list(csv.DictReader(f))
     logged = {key for row in rows for key, value in row.items() if value}
-    assert {"train/loss_d", "train/loss_g", "train/loss_l1", "train/images_per_s", "val/f1"} <= logged
+    assert {"train/loss_d", "train/loss_g", "train/loss_l1", "train/images_per_s", "val/f1", "val/dsb_score"} <= logged
     assert any(key.startswith("lr-Adam") for key in logged)
     assert all(float(r["train/images_per_s"]) > 0 for r in rows if r.get("train/images_per_s"))
     assert (run / "samples/step_000004.png").is_file()

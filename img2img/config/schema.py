@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from img2img.io.channels import InputChannels
 from img2img.io.normalization import Normalization
 
 
@@ -26,7 +27,10 @@ class DataConfig(Section):
     input_dir: Path = Field(description="folder of input images")
     target_dir: Path = Field(description="folder of targets, matched to inputs by file name (without suffix)")
     pattern: str = Field("*", description="glob for files in both folders")
-    val_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="share of pairs held out for validation")
+    val_fraction: float = Field(
+        0.1, ge=0.0, lt=1.0,
+        description="share of whole pairs held out for validation; 0 (or a single pair): one corner piece of each "
+                    "image is held back instead, and the rest of it trains")
     val_input_dir: Path | None = Field(None, description="explicit validation inputs (instead of val_fraction)")
     val_target_dir: Path | None = None
     patch_size: int = Field(256, ge=16, description="square training crops, pixels")
@@ -94,6 +98,10 @@ class AugmentationConfig(Section):
     gamma: float = Field(0.2, ge=0.0, le=1.0, description="max gamma change; 0 disables")
     blur: float = Field(0.1, ge=0.0, le=1.0, description="probability of a slight blur on the input")
     noise: float = Field(0.1, ge=0.0, le=1.0, description="probability of extra Gaussian noise on the input")
+    scale: float = Field(
+        0.0, ge=0.0, le=0.5,
+        description="max relative zoom in or out of each crop (input and target alike); 0 disables. Makes a model "
+                    "forgive object sizes a little off the ones it was trained at")
 
 
 class UNetConfig(Section):
@@ -306,6 +314,33 @@ UNPAIRED_MODELS = {"cyclegan"}
 _UNPAIRED_AUGMENTATION = {"brightness_contrast": 0.0, "gamma": 0.0, "blur": 0.0, "noise": 0.0}
 
 
+class DecodingConfig(Section):
+    """How the network's maps become instances (segmentation/encoding.py). Fitted on the
+    validation images after training when `segmentation.fit_decoding` is on."""
+
+    foreground_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="foreground probability above which a pixel is an object")
+    seed_threshold: float = Field(0.35, gt=0.0, lt=1.0, description="distance-to-edge share above which a pixel seeds an object")
+    min_size: int = Field(16, ge=0, description="objects smaller than this many pixels (at the model's scale) are dropped")
+    smoothing: float = Field(1.5, ge=0.0, le=10.0, description="Gaussian sigma (px) on the distance map before seeding")
+    contact_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="distance_contact: contact-zone probability "
+                                                                       "above which a pixel cannot seed an object")
+
+
+class SegmentationConfig(Section):
+    """Segmentation only: object size, and how instances are decoded."""
+
+    encoding: Literal["distance", "distance_contact"] = Field(
+        "distance", description="targets: foreground + distance to the edge (distance), plus the zones where objects "
+                                "touch (distance_contact)")
+    object_diameter: float | None = Field(
+        None, gt=0.0,
+        description="px: each training image is rescaled so that its median object is this wide (measured on its "
+                    "mask), and inference rescales images alike (infer --diameter N or auto); null: images as stored")
+    decoding: DecodingConfig = DecodingConfig()
+    fit_decoding: bool = Field(
+        False, description="after training, choose the decoding thresholds that score best on the validation images")
+
+
 class OptimizerConfig(Section):
     lr: float = Field(2e-4, gt=0.0)
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
@@ -346,6 +381,10 @@ class TrainConfig(Section):
     )
     model: ModelConfig = Pix2PixConfig()
     data: AnyDataConfig
+    input_channels: InputChannels = Field(
+        "as_stored", description="as_stored: images must have the model's channel count; gray or rgb: any image is "
+                                 "converted (gray copied to three, alpha dropped, colour to luminance)")
+    segmentation: SegmentationConfig = SegmentationConfig()
     normalization: Normalization = Normalization()
     target_normalization: Normalization | None = Field(
         None, description="translation: how target images map to [-1, 1]; default: as `normalization`"
@@ -356,6 +395,10 @@ class TrainConfig(Section):
     trainer: TrainerConfig = TrainerConfig()
     output_dir: Path = Field(Path("runs/experiment"), description="checkpoints, logs and samples go here")
     seed: int = 0
+    init_from: str | None = Field(
+        None, description="fine-tune: a checkpoint (.ckpt path or builtin:NAME) whose weights training starts from, "
+                          "with a fresh optimizer and schedule; its model, task, input_channels, normalization and "
+                          "segmentation replace the config's (training/finetune.py)")
 
     @model_validator(mode="before")
     @classmethod
@@ -449,6 +492,8 @@ class TrainConfig(Section):
     def _options_fit_task(self) -> "TrainConfig":
         if self.task == "translation" and getattr(self.model, "foreground_weight", 1.0) != 1.0:
             raise ValueError("model.foreground_weight weights object pixels of segmentation masks; remove it for task translation")
+        if self.task == "translation" and self.segmentation != SegmentationConfig():
+            raise ValueError("segmentation: these settings are for task segmentation; remove the section for task translation")
         if self.task == "segmentation" and self.target_normalization is not None:
             raise ValueError("target_normalization is for task translation; segmentation targets are label masks")
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import albumentations as A
@@ -12,8 +13,8 @@ from img2img.config.schema import AugmentationConfig
 
 
 class PairedAugmentation:
-    """Random crop (with reflect padding for small images), flips and 90-degree turns applied
-    identically to both; brightness/contrast/gamma/blur/noise to the input alone.
+    """Random crop (with reflect padding for small images), optional zoom, flips and 90-degree
+    turns applied identically to both; brightness/contrast/gamma/blur/noise to the input alone.
 
     albumentations' intensity transforms expect float images in [0, 1] and clip to it; our
     inputs are normalized to about [-1, 1] with tails beyond it. Each patch's own range is
@@ -22,10 +23,19 @@ class PairedAugmentation:
     """
 
     def __init__(self, config: AugmentationConfig, patch_size: int):
+        # With zoom, a larger crop is cut first so that zooming out still fills the patch.
+        self.crop_size = math.ceil(patch_size / (1.0 - config.scale)) if config.scale > 0 else patch_size
         geometry = [
-            A.PadIfNeeded(patch_size, patch_size, border_mode=cv2.BORDER_REFLECT_101),
-            A.RandomCrop(patch_size, patch_size),
+            A.PadIfNeeded(self.crop_size, self.crop_size, border_mode=cv2.BORDER_REFLECT_101),
+            A.RandomCrop(self.crop_size, self.crop_size),
         ]
+        if config.scale > 0:
+            # Targets are encodings (segmentation maps, images), so they are interpolated like images.
+            geometry += [
+                A.Affine(scale=(1.0 - config.scale, 1.0 + config.scale), keep_ratio=True, interpolation=cv2.INTER_LINEAR,
+                         mask_interpolation=cv2.INTER_LINEAR, border_mode=cv2.BORDER_REFLECT_101, p=1.0),
+                A.CenterCrop(patch_size, patch_size),
+            ]
         if config.flip:
             geometry += [A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)]
         if config.rotate90:

@@ -1,7 +1,13 @@
 """The Lightning data module for paired training: pairs files, loads them once, splits off
-validation, and serves patches."""
+validation, and serves patches.
+
+Validation is, in order: the folders `data.val_input_dir`/`val_target_dir`; a share
+`data.val_fraction` of whole images; or, for a single image or `val_fraction: 0`, one corner
+piece of each image held back from training (pieces.py)."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytorch_lightning as pl
@@ -13,6 +19,7 @@ from img2img.data.augmentation import PairedAugmentation
 from img2img.data.datasets import PatchDataset, WholeImageDataset
 from img2img.data.loading import TrainingPair, check_consistent, check_targets, load_pair
 from img2img.data.pairing import pair_files
+from img2img.data.pieces import hold_back_piece
 from img2img.data.sampling import PairedSampler, loader_generator, steps_done
 from img2img.errors import UserError
 
@@ -28,22 +35,60 @@ class PairedDataModule(pl.LightningDataModule):
         self.train_files = pair_files(data.input_dir, data.target_dir, data.pattern)
         if data.val_input_dir is not None:
             self.val_files = pair_files(data.val_input_dir, data.val_target_dir, data.pattern)
-        else:
+        elif len(self.train_files) > 1 and data.val_fraction > 0:
             self.train_files, self.val_files = split_pairs(self.train_files, data.val_fraction, config.seed)
+        else:
+            self.val_files = []  # pieces are held back after loading (a rescaled image may shrink)
         self.train_pairs = self._load(self.train_files, "training", progress)
+        # Images rescaled to an object size may end up small: their crops are mirror-padded.
+        rescaled = config.task == "segmentation" and config.segmentation.object_diameter is not None
         for pair, (path, _) in zip(self.train_pairs, self.train_files):
-            if min(pair.input.shape[1:]) < data.patch_size:
+            if not rescaled and min(pair.input.shape[1:]) < data.patch_size:
                 raise UserError(
                     f"{path}: {pair.input.shape[1]}x{pair.input.shape[2]} px is smaller than data.patch_size "
                     f"{data.patch_size}; lower data.patch_size or remove the image"
                 )
         self.val_pairs = self._load(self.val_files, "validation", progress)
+        if not self.val_files:  # from here on, train_files and val_files are parallel to the pairs
+            self.train_pairs, self.train_files, self.val_pairs, self.val_files = self._hold_back_pieces(rescaled)
         self.in_channels, self.input_dtype = check_consistent(
             self.train_pairs + self.val_pairs, [f for f, _ in self.train_files + self.val_files]
         )
         self.out_channels, self.target_dtype = check_targets(
             self.train_pairs + self.val_pairs, [t for _, t in self.train_files + self.val_files]
         )
+
+    def _hold_back_pieces(self, rescaled: bool) -> tuple[list, list, list, list]:
+        """Training rectangles and one validation piece of each image, with their files; images
+        too small to cut (under twice the patch size along both sides) train whole."""
+        patch = self.config.data.patch_size
+        rng = np.random.default_rng(self.config.seed)
+        train, train_files, val, val_files, whole = [], [], [], [], []
+        for pair, files in zip(self.train_pairs, self.train_files):
+            split = hold_back_piece(pair, patch, corner=int(rng.integers(4)))
+            rest, piece = split or ([pair], None)
+            train += rest
+            train_files += [files] * len(rest)
+            if piece is None:
+                whole.append(files[0].name)
+            else:
+                val.append(piece)
+                val_files.append(files)
+        if not val:
+            need = f"at least {2 * patch} px along one side (twice data.patch_size {patch})"
+            if len(whole) > 1:
+                raise UserError(
+                    f"{self.config.data.input_dir}: no image is large enough to hold back a validation piece ({need}); "
+                    "set data.val_fraction above 0 to hold out whole images, or lower data.patch_size"
+                )
+            (path, _), (h, w) = self.train_files[0], self.train_pairs[0].input.shape[1:]
+            size = f"{h}x{w} px" + (" after rescaling to segmentation.object_diameter" if rescaled else "")
+            raise UserError(f"{path}: {size} is too small to hold back a validation piece ({need}); "
+                            "lower data.patch_size or add images")
+        if whole:
+            warnings.warn(f"{len(whole)} image(s) under {2 * patch} px along both sides ({', '.join(whole[:3])}"
+                          f"{', ...' if len(whole) > 3 else ''}) train whole; validation uses pieces of the others")
+        return train, train_files, val, val_files
 
     def _load(self, files, what: str, progress: bool) -> list[TrainingPair]:
         items = track(files, description=f"loading {what} pairs", transient=True) if progress else files

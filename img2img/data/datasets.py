@@ -41,7 +41,7 @@ class PatchDataset(Dataset):
         x, y = self.pairs[i].input, self.pairs[i].target
         objects = self.object_pixels[i]
         if len(objects) and rng.random() < self.foreground_crops:
-            window = _window_around(objects[rng.integers(len(objects))], x.shape[1:], self.patch_size)
+            window = _window_around(objects[rng.integers(len(objects))], x.shape[1:], self.augment.crop_size)
             x, y = x[(slice(None), *window)], y[(slice(None), *window)]
         x, y = self.augment(x, y)
         return {"input": torch.from_numpy(x), "target": torch.from_numpy(y)}

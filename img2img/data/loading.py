@@ -11,9 +11,11 @@ import numpy as np
 from img2img.config.schema import TrainConfig
 from img2img.errors import UserError
 from img2img.io.axes import to_planes
+from img2img.io.channels import adapt_channels
 from img2img.io.images import read_image, read_labels
 from img2img.io.normalization import Normalization
 from img2img.segmentation.encoding import labels_to_target
+from img2img.segmentation.object_size import median_diameter, resize_labels, resize_planes, scale_for, scaled_shape
 
 
 @dataclass
@@ -38,15 +40,23 @@ def read_input_2d(path: Path) -> tuple[np.ndarray, str]:
     return planes[0], str(image.data.dtype)
 
 
-def load_segmentation_pair(input_path: Path, target_path: Path, normalization: Normalization) -> TrainingPair:
+def load_segmentation_pair(input_path: Path, target_path: Path, normalization: Normalization,
+                           input_channels: str = "as_stored", object_diameter: float | None = None,
+                           encoding: str = "distance") -> TrainingPair:
+    """An image and its label mask; with `object_diameter`, both rescaled so that the median
+    object of the mask is that many pixels wide."""
     raw, dtype = read_input_2d(input_path)
+    raw = adapt_channels(raw, input_channels)
     labels = read_labels(target_path)
     if labels.shape != raw.shape[1:]:
         raise UserError(
             f"{target_path}: mask is {labels.shape[0]}x{labels.shape[1]} but its image {input_path.name} is "
             f"{raw.shape[1]}x{raw.shape[2]}; masks must match their images pixel for pixel"
         )
-    target = labels_to_target(labels) * 2.0 - 1.0
+    if object_diameter is not None:
+        shape = scaled_shape(labels.shape, scale_for(median_diameter(labels), object_diameter))
+        raw, labels = resize_planes(raw, shape), resize_labels(labels, shape)
+    target = labels_to_target(labels, encoding) * 2.0 - 1.0
     return TrainingPair(input_path.stem, normalization.normalize(raw), target.astype(np.float32), labels, dtype)
 
 
@@ -76,7 +86,8 @@ def load_pair(input_path: Path, target_path: Path, config: TrainConfig) -> Train
     """The loader the task asks for."""
     if config.task == "translation":
         return load_translation_pair(input_path, target_path, config.normalization, config.target_norm)
-    return load_segmentation_pair(input_path, target_path, config.normalization)
+    return load_segmentation_pair(input_path, target_path, config.normalization, config.input_channels,
+                                  config.segmentation.object_diameter, config.segmentation.encoding)
 
 
 def check_targets(pairs: list[TrainingPair], paths: list[Path]) -> tuple[int, str | None]:

@@ -18,16 +18,22 @@ from img2img.segmentation.encoding import remove_small_objects, seeded_watershed
 
 
 def otsu_watershed(
-    image: np.ndarray, min_distance: int = 5, min_size: int = 20, bright_objects: bool = True
+    image: np.ndarray, min_distance: int = 5, min_size: int = 20, bright_objects: bool | str = True
 ) -> np.ndarray:
     """Otsu threshold, then a distance-transform watershed to split touching nuclei.
 
     `min_distance` (pixels between object centres) suits nuclei of roughly 10-40 px across;
     the distance map is smoothed first so that a bumpy outline does not add centres.
+    `bright_objects`: True for bright objects on dark (fluorescence), False for dark on light
+    (histology, brightfield), "auto" to decide per image by `has_dark_background`.
     """
     grey = ndimage.gaussian_filter(_grey(image), 1.0)
     if grey.max() == grey.min():
         return np.zeros(grey.shape, dtype=np.uint16)
+    if bright_objects == "auto":
+        bright_objects = has_dark_background(grey)
+    elif not isinstance(bright_objects, (bool, np.bool_)):
+        raise UserError(f"bright_objects {bright_objects!r}: use True, False or 'auto'")
     threshold = threshold_otsu(grey)
     foreground = grey > threshold if bright_objects else grey < threshold
     foreground = _fill_small_holes(foreground, max_size=4 * min_size)
@@ -37,6 +43,18 @@ def otsu_watershed(
     seeds = np.zeros(foreground.shape, dtype=bool)
     seeds[tuple(peaks.T)] = True
     return seeded_watershed(distance, seeds, foreground, min_size)
+
+
+def has_dark_background(grey: np.ndarray) -> bool:
+    """Whether the median grey level is nearer the 1st percentile than the 99th.
+
+    Objects seldom cover half an image, so the median is background: near the dark end in
+    fluorescence (bright nuclei), near the light end in histology and brightfield. On the DSB 2018
+    training split (401 images) this agreed with the modality on 400; the miss was an H&E image
+    whose eosin-red tissue is darker in grey than the light background it hides.
+    """
+    low, median, high = np.percentile(grey, [1, 50, 99])
+    return bool(median - low <= high - median)
 
 
 def color_kmeans(image: np.ndarray, k: int = 3, min_size: int = 100, radius: int = 2) -> np.ndarray:
@@ -67,9 +85,10 @@ def color_kmeans(image: np.ndarray, k: int = 3, min_size: int = 100, radius: int
 BASELINES = {"otsu_watershed": otsu_watershed, "color_kmeans": color_kmeans}
 
 
-def default_baseline(n_channels: int) -> str:
-    """Colour clustering for RGB photos, Otsu + watershed for everything else."""
-    return "color_kmeans" if n_channels == 3 else "otsu_watershed"
+def default_baseline(n_channels: int, input_channels: str = "as_stored") -> str:
+    """Colour clustering for models of RGB photos, Otsu + watershed for everything else; a model
+    that converts any image to RGB itself (the nuclei generalist) is one of microscopy."""
+    return "color_kmeans" if n_channels == 3 and input_channels == "as_stored" else "otsu_watershed"
 
 
 def _channels_last(image: np.ndarray) -> np.ndarray:

@@ -24,13 +24,16 @@ from img2img.inference.device import default_batch, default_tile, resolve_device
 from img2img.inference.outputs import DEFAULT_TEMPLATE, plan_outputs
 from img2img.inference.tiling import TileGrid, blend_rows, round_up
 from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
+from img2img.io.channels import CHANNELS_READ, adapt_channels
 from img2img.io.images import Image, is_zarr, read_image
 from img2img.io.lazy import LazyPixels
 from img2img.inference.masks import HoleMasks
+from img2img.inference.object_scale import ObjectScale
 from img2img.io.normalization import cast_clipped, unscale_from_unit
 from img2img.models.checkpoint import load_model
 from img2img.models.gan_base import GanModule
-from img2img.segmentation.encoding import target_to_labels
+from img2img.segmentation.encoding import decode_rescaled
+from img2img.segmentation.object_size import resize_planes, scaled_shape
 
 OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
 # bf16 is kept only if, on the first tiles, it stays this close to float32 (network output in [-1, 1]).
@@ -44,7 +47,10 @@ class Predictor:
     tile / overlap: tile side and overlap in input pixels (default: 8x the size multiple, 512-2048 px;
     an overlap of twice the generator's receptive field, at most an eighth of the tile).
     precision: 'auto' (bf16 autocast where the hardware has it and the output stays close to
-    float32), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2].
+    float32), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2]; without
+    it, models trained with `input_channels` gray or rgb convert any image themselves.
+    diameter: segmenters trained at an object size: the objects' diameter in pixels, or 'auto'
+    (the default) to measure it on each plane; images are rescaled to the trained size.
     """
 
     def __init__(
@@ -62,6 +68,7 @@ class Predictor:
         mask_dir: Path | None = None,
         mask_rule: str | None = None,
         compile: bool = False,
+        diameter: float | str | None = None,
     ):
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
@@ -90,6 +97,10 @@ class Predictor:
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
         self.masks = HoleMasks(mask_dir, mask_rule, needed=getattr(model, "takes_mask", False))
+        if diameter is not None and self.task != "segmentation":
+            raise UserError(f"--diameter {diameter}: object size is for segmentation models; this model makes images")
+        self.object_scale = ObjectScale(self.config.segmentation.object_diameter if self.task == "segmentation" else None,
+                                        diameter)
         # torch.compile: ResNet-9 in bf16 on a 2-core AMX CPU ran 1.9x faster than eager after about
         # 45 s of compiling (once per tile shape), so it pays on folders of large images only.
         self._compiled = torch.compile(self.model) if compile else None
@@ -162,7 +173,7 @@ class Predictor:
         dtype = np.dtype(out.dtype)
         for k, plane in enumerate(planes):
             if self.task == "segmentation":
-                out[k, :] = target_to_labels(self._blend_whole(plane))[None]
+                out[k, :] = self._segment(plane)[1][None]
                 continue
             lo, hi = self._output_range(plane)
             holes = known = None
@@ -187,7 +198,8 @@ class Predictor:
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         with self._tiling(tile, overlap):
             planes, plane_axes = self._planes(image, axes)
-            out = np.stack([self._blend_whole(p) for p in planes])
+            out = np.stack([self._segment(p)[0] if self.task == "segmentation" else self._blend_whole(p)
+                            for p in planes])
         return from_planes(out, self._plane_shape(image, axes, plane_axes), plane_axes + "CYX")
 
     @contextlib.contextmanager
@@ -241,6 +253,9 @@ class Predictor:
             if len(self.channels) != self.in_channels:
                 raise UserError(f"--channels names {len(self.channels)} channel(s) but the model takes {self.in_channels}")
             planes = planes[:, self.channels]
+        elif self.config.input_channels != "as_stored":
+            if n != CHANNELS_READ[self.config.input_channels] or self.config.input_channels == "gray":
+                planes = adapt_channels(np.asarray(planes), self.config.input_channels)
         elif n != self.in_channels:
             hint = ",".join(["0"] * self.in_channels) if n == 1 else ",".join(map(str, range(self.in_channels)))
             raise UserError(
@@ -271,6 +286,33 @@ class Predictor:
         for row, band in self._blend(plane):
             out[:, row : row + band.shape[1]] = (band + 1.0) / 2.0
         return out
+
+    def segmentation_maps(self, image: np.ndarray, axes: str | None = None) -> list[tuple[np.ndarray, float]]:
+        """Per plane: the network's maps in [0, 1] at the plane's size, and the scale they were
+        made at; `segmentation.encoding.decode_rescaled(maps, decoding, scale)` makes labels of
+        them. For choosing decoding settings without running the network again for each."""
+        image = _pixels(image)
+        planes, _ = self._planes(image, canonical_axes(axes or guess_axes(image.shape, self.in_channels)))
+        return [self._maps(plane) for plane in planes]
+
+    def _segment(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(maps, labels) of one (C, H, W) plane at its own size, after rescaling it so that its
+        objects have the size the model was trained at (see `ObjectScale`)."""
+        maps, scale = self._maps(plane)
+        return maps, decode_rescaled(maps, self.config.segmentation.decoding, scale)
+
+    def _maps(self, plane: np.ndarray) -> tuple[np.ndarray, float]:
+        def labels_at(crop: np.ndarray, scale: float) -> np.ndarray:
+            return decode_rescaled(self._maps_at(crop, scale), self.config.segmentation.decoding, scale)
+
+        scale = self.object_scale.scale(plane, labels_at)
+        return self._maps_at(plane, scale), scale
+
+    def _maps_at(self, plane: np.ndarray, scale: float) -> np.ndarray:
+        if scale == 1.0:
+            return self._blend_whole(plane)
+        size = tuple(plane.shape[-2:])
+        return resize_planes(self._blend_whole(resize_planes(np.asarray(plane), scaled_shape(size, scale))), size)
 
     def _blend(self, plane: np.ndarray, holes: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Blended network output ([-1, 1]) of one (C, H, W) plane, band by band.
@@ -398,8 +440,11 @@ class Predictor:
         if probabilities is not None:
             if self.task != "segmentation":
                 raise UserError("probability maps are for segmentation models; this model writes images")
-            probs = self.predict_probabilities(image.data, image.axes)
-            labels = decode_labels(probs, plane_axes)
+            planes, _ = self._planes(_pixels(image.data), canonical_axes(image.axes))
+            shape = self._plane_shape(image.data, canonical_axes(image.axes), plane_axes)
+            maps, labels = zip(*(self._segment(p) for p in planes))
+            probs = from_planes(np.stack(maps), shape, plane_axes + "CYX")
+            labels = from_planes(np.stack(labels), shape, plane_axes + "YX")
             return [(destination, labels, plane_axes + "YX", image.resolution),
                     (probabilities, probs, plane_axes + "CYX", image.resolution)]
         mask = self.masks.from_file(image.path, image.data.shape, image.axes) if self.masks.needed else None
@@ -454,11 +499,3 @@ def _checked_overlap(overlap: int, tile: int) -> int:
     if not 0 <= overlap < tile:
         raise UserError(f"overlap {overlap} must be at least 0 and smaller than the tile ({tile} px)")
     return overlap
-
-
-def decode_labels(probabilities: np.ndarray, plane_axes: str) -> np.ndarray:
-    """(planes..., C, Y, X) network output in [0, 1] -> (planes..., Y, X) instance labels."""
-    lead = probabilities.shape[: len(plane_axes)]
-    flat = probabilities.reshape((-1,) + probabilities.shape[len(plane_axes) :])
-    labels = np.stack([target_to_labels(p) for p in flat])
-    return labels.reshape(lead + labels.shape[1:])

@@ -34,6 +34,7 @@ class PredictorOptions:
     mask_dir: Path | None = None
     mask_rule: str | None = None
     compile: bool = False
+    diameter: float | str | None = None
 
 
 def worker_devices(device: str, workers: int | None) -> list[str]:

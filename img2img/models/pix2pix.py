@@ -14,7 +14,7 @@ from img2img.nets.padding import crop_to
 from img2img.models.gan_base import GanModule
 from img2img.models.generators import build_generator
 from img2img.nets import PatchDiscriminator, adversarial_loss, weighted_l1
-from img2img.segmentation.encoding import target_to_labels
+from img2img.segmentation.encoding import decode_rescaled
 
 
 class Pix2Pix(GanModule):
@@ -67,7 +67,7 @@ class Pix2Pix(GanModule):
             self._log_image_quality(crop_to(fake, size), crop_to(y, size))
         else:
             prediction = crop_to(fake[0].float().cpu().numpy(), size)
-            labels = target_to_labels((prediction + 1) / 2)
+            labels = decode_rescaled((prediction + 1) / 2, self.config.segmentation.decoding)
             self._val_scores.append(segmentation_scores(labels, batch["labels"][0].cpu().numpy()))
         self.collect_sample(*(crop_to(t[0], size) for t in (x, fake, y)))
 
@@ -81,5 +81,8 @@ class Pix2Pix(GanModule):
         if self._val_scores:
             summary = aggregate_scores(self._val_scores)
             self.log_dict({"val/f1": summary["f1"], "val/pixel_iou": summary["pixel_iou"]}, prog_bar=True)
+            # The DSB 2018 score (mean accuracy over IoU 0.5..0.95, mean over images) for comparison
+            # with published numbers; val/f1 still picks best.ckpt.
+            self.log("val/dsb_score", summary["dsb_score"])
         self._val_scores = []
         self.write_samples()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 import yaml
-from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
@@ -19,11 +20,14 @@ from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
 from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
+from img2img.training.finetune import fine_tune
+from img2img.training.progress import RunProgressBar
 from img2img.training.random_state import RandomState
 from img2img.training.resume_check import check_resume, check_resumed_data
 from img2img.training.speed import SpeedSwitches, on_gpu, resolve_speed
 from img2img.training.strategy import GanDDPStrategy
 from img2img.training.throughput import Throughput
+from img2img.training.train_log import TrainLog
 
 
 
@@ -34,7 +38,9 @@ def train(
     """Train and return the path of the best checkpoint (by `config.best_metric`).
 
     `callbacks` are extra Lightning callbacks: the napari plugin uses them to plot the loss
-    live and to stop training on a button press."""
+    live and to stop training on a button press. `progress`: a bar over the whole run in a
+    terminal, plain lines where stdout is a file, and the summary; False prints nothing (the
+    plugin). OUTPUT_DIR/train.log gets the same lines either way."""
     out = Path(config.output_dir)
     if resume is not None:
         resumed = check_resume(Path(resume), config)
@@ -43,6 +49,11 @@ def train(
             f"{out}: holds checkpoints of an earlier run; set another output_dir, or continue it with "
             f"--resume {out / 'checkpoints' / 'last.ckpt'}"
         )
+    tuning = None
+    if resume is None and config.init_from is not None:  # a resumed run holds its weights already
+        config, tuning = fine_tune(config)  # the checkpoint's network sections in the user's config
+    in_terminal = progress and sys.stdout.isatty()
+    log = TrainLog(out / "train.log", config, echo="validation" if in_terminal else "all" if progress else "none")
     pl.seed_everything(config.seed, workers=True, verbose=False)
     # Subnormal floats (tiny GAN gradients) run through slow microcode paths on x86 CPUs: a small
     # CycleGAN step took 8 s with them and 1.4 s without. Values below 1e-38 change no result here.
@@ -59,18 +70,29 @@ def train(
     # Data modules whose samplers split every epoch over the ranks themselves (data/sampling.py)
     # keep them; others get Lightning's DistributedSampler.
     own_split = getattr(datamodule, "splits_over_ranks", False)
-    trainer = _build_trainer(config, [checkpoints, *(callbacks or [])], progress, distributed_sampler=not own_split)
+    trainer = _build_trainer(config, [checkpoints, log, *(callbacks or [])], in_terminal,
+                             distributed_sampler=not own_split)
     model = build_model(
         config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype
     )
     if resume is not None:
         check_resumed_data(Path(resume), resumed, datamodule.in_channels, datamodule.out_channels)
+    if tuning is not None:
+        tuning.check_data(config, datamodule.in_channels, datamodule.out_channels)
+        loaded = tuning.load_weights(model)
+        if trainer.is_global_zero:
+            log.write(tuning.summary(loaded))
+        del tuning  # the source model is no longer needed
     with atomic_path(out / "config.yaml") as tmp:
         tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
     last = out / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(last, weights_only=False)  # the full state, so --resume continues exactly
-    return Path(checkpoints.best_model_path or last)
+    best = Path(checkpoints.best_model_path or last)
+    if trainer.is_global_zero:
+        for line in log.summary(best, last):
+            log.write(line)
+    return best
 
 
 def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: bool,
@@ -98,7 +120,7 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
             # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
             logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
             callbacks=[*callbacks, LearningRateMonitor("step"), RandomState(), SpeedSwitches(speed), Throughput()]
-            + ([TQDMProgressBar(refresh_rate=10)] if progress else []),
+            + ([RunProgressBar(config.schedule.steps, config.best_metric)] if progress else []),
             enable_progress_bar=progress,
             enable_model_summary=False,
             num_sanity_val_steps=0,

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from img2img.data.pieces import grid_pieces  # the library's grid, also used to hold back validation pieces
 from img2img.errors import UserError
 from img2img.io.images import write_image
-
-MAX_GRID = 3  # pieces per side
 
 
 def planes_of(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
@@ -24,15 +23,6 @@ def planes_of(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
     if data.ndim < spatial:
         raise UserError(f"a layer of shape {data.shape} has no Y and X axes to train on")
     return list(data.reshape((-1,) + data.shape[data.ndim - spatial:]))
-
-
-def grid_pieces(plane: np.ndarray, patch: int) -> list[np.ndarray]:
-    """Cut a plane into up to 3 x 3 pieces that are each at least `patch` pixels per side."""
-    h, w = plane.shape[:2]
-    rows, cols = (int(np.clip(n // patch, 1, MAX_GRID)) for n in (h, w))
-    ys = np.linspace(0, h, rows + 1).astype(int)
-    xs = np.linspace(0, w, cols + 1).astype(int)
-    return [plane[ys[i] : ys[i + 1], xs[j] : xs[j + 1]] for i in range(rows) for j in range(cols)]
 
 
 def write_pieces(planes: list[np.ndarray], folder: Path, patch: int, name: str) -> int:
