@@ -128,6 +128,12 @@ class GanModule(pl.LightningModule):
         if len(self._samples) < self.config.trainer.samples:
             self._samples.append(tuple(p.detach().float().cpu().numpy() for p in panels))
 
+    @property
+    def validation_samples(self) -> list[tuple[np.ndarray, ...]]:
+        """This validation's (input, output, target) panels in [-1, 1], for callbacks such as the
+        napari preview; valid until `write_samples` at the end of the validation epoch."""
+        return list(self._samples)
+
     def write_samples(self) -> None:
         """samples/step_N.png at every validation, and the same grid in TensorBoard's Images tab."""
         if self._samples and self.trainer.is_global_zero and not self.trainer.sanity_checking:

@@ -28,6 +28,8 @@ class Progress(QObject):
     message = Signal(str)  # what the worker is doing now
     metrics = Signal(dict)  # training: {"step": int, "loss_l1": float, ...}
     preview = Signal(str)  # training: path of the newest sample grid (input | output | target)
+    preview_image = Signal(object)  # training, segmentation: (H, W, 3) uint8 grid of decoded objects
+    score = Signal(dict)  # training: {"step": int, <config.best_metric>: float} after each validation
 
     def __init__(self) -> None:
         super().__init__()

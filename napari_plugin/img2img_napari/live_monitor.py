@@ -1,5 +1,6 @@
-"""A Lightning callback that feeds the Train widget: losses per step, the newest sample grid
-after each validation, and the Stop button (checked after every step)."""
+"""A Lightning callback that feeds the Train widget: losses per step, the validation score that
+picks best.ckpt, the newest samples after each validation (decoded objects for segmentation
+models, the sample grid file otherwise), and the Stop button (checked after every step)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytorch_lightning as pl
 
 from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img_napari.background import Progress
+from img2img_napari.labels_preview import labels_grid
 
 
 class LiveMonitor(pl.Callback):
@@ -17,18 +19,42 @@ class LiveMonitor(pl.Callback):
         self.samples_dir = Path(samples_dir)
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module, outputs, batch, batch_idx) -> None:
-        step = trainer.global_step // OPTIMIZERS_PER_STEP
         losses = {
             key.removeprefix("train/"): float(value)
             for key, value in trainer.callback_metrics.items()
             if key.startswith("train/loss") and value.numel() == 1  # not images/s: it has its own scale
         }
-        self.progress.metrics.emit({"step": step, **losses})
+        self.progress.metrics.emit({"step": _step(trainer), **losses})
         self.progress.advanced.emit(1)
         if self.progress.cancelled:
             trainer.should_stop = True  # Lightning ends the loop; train() then saves last.ckpt
 
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module) -> None:
+        # Callbacks run before the module's own hook, which writes the samples to disk and forgets them.
+        config = pl_module.config
+        samples = _validation_samples(pl_module)
+        if config.task == "segmentation" and samples and not trainer.sanity_checking:
+            grid, _ = labels_grid(samples, config.segmentation.decoding)
+            self.progress.preview_image.emit(grid)
+
     def on_validation_end(self, trainer: pl.Trainer, pl_module) -> None:
-        grids = sorted(self.samples_dir.glob("step_*.png"))
-        if grids:
-            self.progress.preview.emit(str(grids[-1]))
+        if trainer.sanity_checking:
+            return
+        metric = pl_module.config.best_metric
+        value = trainer.callback_metrics.get(metric)
+        if value is not None and value.numel() == 1:
+            self.progress.score.emit({"step": _step(trainer), metric: float(value)})
+        if pl_module.config.task != "segmentation":
+            grids = sorted(self.samples_dir.glob("step_*.png"))
+            if grids:
+                self.progress.preview.emit(str(grids[-1]))
+
+
+def _step(trainer: pl.Trainer) -> int:
+    return trainer.global_step // OPTIMIZERS_PER_STEP
+
+
+def _validation_samples(pl_module) -> list[tuple]:
+    """(input, output, target) arrays in [-1, 1] that `GanModule.collect_sample` gathered in this
+    validation (`GanModule.validation_samples`)."""
+    return getattr(pl_module, "validation_samples", [])

@@ -19,14 +19,19 @@ from qtpy.QtWidgets import (
 from img2img.builtin import resolve_model_path
 from img2img.errors import UserError
 from img2img.inference.predictor import Predictor
-from img2img.models.checkpoint import checkpoint_model_name, read_checkpoint
 from img2img.models.registry import model_class
 from img2img_napari.background import Progress, notify_error
 from img2img_napari.catalog import CATALOG, ModelEntry
+from img2img_napari.diameter_box import DiameterBox, used_diameter_text
 from img2img_napari.job_widget import JobWidget
 from img2img_napari.layer_data import LayerInput, hole_mask, image_result_layers, layer_axes, layer_input, placement
+from img2img_napari.model_facts import model_facts
 
 WHOLE_STACK, CURRENT_PLANE = "whole stack", "current plane"
+# New Labels results show outlines (contour 1: a 2 px line) rather than filled regions: the
+# objects' own pixels stay visible and the line between touching objects shows whether they were
+# split. Layer controls > contour 0 fills them; a refreshed layer keeps the user's choice.
+RESULT_CONTOUR = 1
 
 
 class RunWidget(JobWidget):
@@ -37,6 +42,7 @@ class RunWidget(JobWidget):
         self.viewer = napari_viewer
         self._predictors: dict[tuple, Predictor] = {}
         self.last_result: list[napari.layers.Layer] = []  # layers made by the latest run (tests read it)
+        self.last_predictor: Predictor | None = None  # the Predictor of the latest run (tests read it)
 
         self.model_box = QComboBox()
         self.open_button = QPushButton("Open…")
@@ -48,6 +54,7 @@ class RunWidget(JobWidget):
         self.tile_box.setRange(0, 8192)
         self.tile_box.setSingleStep(64)
         self.tile_box.setSpecialValueText("auto")
+        self.diameter_box = DiameterBox()
         self.device_box = QComboBox()
         self.device_box.addItems(["auto", "cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())])
         self.direction_box = QComboBox()
@@ -85,6 +92,7 @@ class RunWidget(JobWidget):
         form.addRow("model", model_row)
         form.addRow("input layer", self.layer_box)
         form.addRow("process", self.scope_box)
+        form.addRow("object diameter (px)", self.diameter_box)
         form.addRow("tile size", self.tile_box)
         form.addRow("device", self.device_box)
         form.addRow("direction", self.direction_box)
@@ -127,19 +135,22 @@ class RunWidget(JobWidget):
         return self.model_box.currentData()
 
     def _on_model_changed(self) -> None:
-        """Show the direction choice for CycleGAN only; a damaged file is reported at once."""
+        """Enable the choices the model takes (direction: CycleGAN; mask: inpainting; object
+        diameter: segmenters trained at an object size); a damaged file is reported at once."""
         self.direction_box.setEnabled(False)
         self.mask_box.setEnabled(False)
+        self.diameter_box.follow_model(None)
         if self.entry is None:
             return
         try:
-            name = checkpoint_model_name(read_checkpoint(resolve_model_path(self.entry.source)))
+            facts = model_facts(self.entry.source)
         except UserError as exc:
             notify_error(exc)
             self.status.setText(str(exc))
             return
-        self.direction_box.setEnabled(name == "cyclegan")
-        self.mask_box.setEnabled(bool(getattr(model_class(name), "takes_mask", False)))
+        self.direction_box.setEnabled(facts.name == "cyclegan")
+        self.mask_box.setEnabled(bool(getattr(model_class(facts.name), "takes_mask", False)))
+        self.diameter_box.follow_model(facts.object_diameter)
         self.status.setText("")
 
     def _image_layers(self) -> list[napari.layers.Image]:
@@ -212,21 +223,25 @@ class RunWidget(JobWidget):
             "tile": self.tile_box.value() or None,
             "direction": self.direction_box.currentText() if self.direction_box.isEnabled() else None,
             "channels": channels,
+            "diameter": self.diameter_box.diameter,
         }
 
     def _predictor(self, entry: ModelEntry, options: dict) -> Predictor:
         key = (entry.source, options["device"], options["direction"], tuple(options["channels"] or ()))
-        if key not in self._predictors:
-            self._predictors[key] = Predictor.from_checkpoint(
+        if (key, options["diameter"]) not in self._predictors:
+            # Trying diameters one after another keeps one loaded copy of the model, not one per value.
+            self._predictors = {k: p for k, p in self._predictors.items() if k[0] != key}
+            self._predictors[key, options["diameter"]] = Predictor.from_checkpoint(
                 resolve_model_path(entry.source), device=options["device"], direction=options["direction"],
-                channels=options["channels"],
+                channels=options["channels"], diameter=options["diameter"],
             )
-        return self._predictors[key]
+        return self._predictors[key, options["diameter"]]
 
     def _predict(self, entry: ModelEntry, given: LayerInput, options: dict, progress: Progress):
         """Worker thread: load (once) and run the model; returns (predictor, result array)."""
         progress.message.emit(f"loading {entry.label}")
         predictor = self._predictor(entry, options)
+        predictor.object_scale.last_diameter = None  # so the status reports this run's measurement only
         tile = options["tile"]
 
         def on_tiles(n: int) -> None:
@@ -252,8 +267,10 @@ class RunWidget(JobWidget):
         else:
             tuples = image_result_layers(result, out_axes, name, place)
         self.last_result = [self._add_or_replace(*t) for t in tuples]
+        self.last_predictor = predictor
         objects = f", {int(result.max())} objects" if predictor.task == "segmentation" else ""
-        self.status.setText(f"done: layer '{name}'{objects}")
+        size = used_diameter_text(predictor.object_scale, int(np.prod(given.data.shape[:len(given.start)])))
+        self.status.setText(f"done: layer '{name}'{objects}" + (f"; {size}" if size else ""))
 
     def _add_or_replace(self, data: np.ndarray, kwargs: dict, kind: str) -> napari.layers.Layer:
         """Running again on the same layer refreshes its result instead of stacking copies."""
@@ -262,8 +279,11 @@ class RunWidget(JobWidget):
             existing.data = data
             existing.scale, existing.translate = kwargs["scale"], kwargs["translate"]
             return existing
-        add = self.viewer.add_labels if kind == "labels" else self.viewer.add_image
-        return add(data, **kwargs)
+        if kind != "labels":
+            return self.viewer.add_image(data, **kwargs)
+        labels = self.viewer.add_labels(data, **kwargs)
+        labels.contour = RESULT_CONTOUR  # new layers only: a refreshed one keeps the user's choice
+        return labels
 
     def cancel(self) -> None:
         self.request_cancel("cancelling after the current tile…")

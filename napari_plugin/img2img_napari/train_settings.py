@@ -32,6 +32,7 @@ class TrainSettings:
     batch_size: int = 4
     base_channels: int = 32
     output_dir: str = ""  # empty: a new folder under ~/img2img-models
+    init_from: str | None = None  # fine-tune from this checkpoint or builtin:NAME; None: from scratch
 
     def output_folder(self, name: str) -> Path:
         if self.output_dir:
@@ -79,4 +80,6 @@ def training_config(settings: TrainSettings, data: dict, output_dir: Path) -> Tr
         "output_dir": str(output_dir),
         "seed": 0,
     }
+    if settings.init_from:  # the checkpoint's network, channels and normalization replace the form's
+        raw["init_from"] = settings.init_from
     return validate_config(raw, source="Train widget settings")

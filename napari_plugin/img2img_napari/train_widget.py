@@ -1,5 +1,6 @@
-"""The Train widget: train a model from layers (or folders) with a live loss plot, sample
-previews and a Stop button that still leaves a usable checkpoint.
+"""The Train widget: train a model from layers (or folders), from scratch or starting from a
+trained model, with a live plot of the losses and the validation score, sample previews
+(decoded objects for segmentation) and a Stop button that still leaves a usable checkpoint.
 
 Training is `img2img.training.train` in a worker thread, on a config built from the form
 (`train_settings.py`); the data and config.yaml are kept in the output folder, so the same run
@@ -14,8 +15,6 @@ from pathlib import Path
 import napari
 import numpy as np
 from napari.utils.notifications import show_info
-from qtpy.QtCore import Qt
-from qtpy.QtGui import QPixmap
 from qtpy.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
     QWidget,
@@ -28,6 +27,9 @@ from img2img_napari.catalog import CATALOG
 from img2img_napari.job_widget import JobWidget
 from img2img_napari.live_monitor import LiveMonitor
 from img2img_napari.loss_plot import LossPlot
+from img2img_napari.model_facts import model_facts
+from img2img_napari.preview_label import PreviewLabel
+from img2img_napari.start_from import StartFromBox
 from img2img_napari.train_settings import KINDS, SINGLE_LAYER_KINDS, TrainSettings, training_config
 from img2img_napari.training_data import write_paired, write_single, write_unpaired
 
@@ -45,6 +47,7 @@ class TrainWidget(JobWidget):
         self.kind_box = QComboBox()
         for key, label in KINDS.items():
             self.kind_box.addItem(label, key)
+        self.start_box = StartFromBox()
         self.input_box, self.target_box = QComboBox(), QComboBox()
         self.input_label, self.target_label = QLabel("input layer"), QLabel("target layer")
         self.input_folder, self.target_folder = QLineEdit(), QLineEdit()
@@ -63,13 +66,13 @@ class TrainWidget(JobWidget):
         self.stop_button.setEnabled(False)
         self.stop_button.setToolTip("Stop after the current step and save the model as it is")
         self.plot = LossPlot()
-        self.plot.setMinimumHeight(170)  # a dock squeezes widgets without a minimum to nothing
-        self.preview = QLabel()
-        self.preview.setAlignment(Qt.AlignCenter)
+        self.plot.setMinimumHeight(200)  # a dock squeezes widgets without a minimum to nothing
+        self.preview = PreviewLabel()
         self._lay_out()
 
         self.restore_defaults()
         self.kind_box.currentIndexChanged.connect(self._on_kind_changed)
+        self.start_box.currentIndexChanged.connect(self._on_start_changed)
         self.defaults_button.clicked.connect(self.restore_defaults)
         self.browse_button.clicked.connect(self._choose_output)
         self.train_button.clicked.connect(self.start)
@@ -82,6 +85,7 @@ class TrainWidget(JobWidget):
     def _lay_out(self) -> None:
         form = QFormLayout()
         form.addRow("model", self.kind_box)
+        form.addRow("start from", self.start_box)
         form.addRow(self.input_label, self.input_box)
         form.addRow("", self.input_folder)
         form.addRow(self.target_label, self.target_box)
@@ -115,7 +119,7 @@ class TrainWidget(JobWidget):
         return TrainSettings(
             kind=self.kind, patch_size=self.patch_box.value(), steps=self.steps_box.value(),
             batch_size=self.batch_box.value(), base_channels=self.channels_box.value(),
-            output_dir=self.output_edit.text().strip(),
+            output_dir=self.output_edit.text().strip(), init_from=self.start_box.init_from,
         )
 
     def restore_defaults(self) -> None:
@@ -126,6 +130,7 @@ class TrainWidget(JobWidget):
         self.batch_box.setValue(defaults.batch_size)
         self.channels_box.setValue(defaults.base_channels)
         self.output_edit.setText(defaults.output_dir)
+        self.start_box.choose(defaults.init_from)
 
     def _on_kind_changed(self) -> None:
         unpaired = self.kind == "cyclegan"
@@ -138,6 +143,22 @@ class TrainWidget(JobWidget):
         for widget in (self.target_label, self.target_box, self.target_folder):
             widget.setVisible(not single)
         self._refresh_layers()
+
+    def _on_start_changed(self) -> None:
+        """A starting model brings its network (so the width is its own) and decides the kind."""
+        source = self.start_box.init_from
+        self.channels_box.setEnabled(source is None)
+        self.channels_box.setToolTip("" if source is None else "the network's width comes from the starting model")
+        if source is None:
+            return
+        try:
+            kind = model_facts(source).train_kind
+        except UserError as exc:
+            notify_error(exc)
+            self.start_box.choose(None)
+            return
+        if self.kind_box.findData(kind) >= 0:
+            self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
 
     def _refresh_layers(self, event=None) -> None:
         images = [layer.name for layer in self.viewer.layers if isinstance(layer, napari.layers.Image)]
@@ -173,9 +194,12 @@ class TrainWidget(JobWidget):
         output = settings.output_folder(source.name if isinstance(source, Path) else source[2])
         progress = self.new_progress()
         progress.metrics.connect(self.plot.add)
-        progress.preview.connect(self._show_preview)
+        progress.score.connect(self.plot.add_score)
+        progress.preview.connect(self.preview.show_file)
+        progress.preview_image.connect(self.preview.show_array)
         self.progress_bar.setRange(0, settings.steps)
         self.plot.clear()
+        self.preview.clear_preview()
         self.start_job(self._train, settings, source, target, output, on_result=self._on_trained)
 
     def _source(self, box: QComboBox, folder: QLineEdit, what: str):
@@ -212,7 +236,8 @@ class TrainWidget(JobWidget):
                 raise UserError("give the input and the target both as layers or both as folders")
             data = write_paired(source, target, folder, settings.patch_size)
         config = training_config(settings, data, output / "run")
-        progress.message.emit(f"training {settings.kind} for {settings.steps} steps")
+        start = f" from {settings.init_from}" if settings.init_from else ""
+        progress.message.emit(f"training {settings.kind}{start} for {settings.steps} steps")
         progress.check()
         return train(config, progress=False, callbacks=[LiveMonitor(progress, output / "run" / "samples")])
 
@@ -227,11 +252,6 @@ class TrainWidget(JobWidget):
         message = f"{'stopped early; ' if stopped else ''}model saved: {self.checkpoint} (now in the Run widget)"
         self.status.setText(message)
         show_info(message)
-
-    def _show_preview(self, path: str) -> None:
-        pixmap = QPixmap(path)
-        if not pixmap.isNull():
-            self.preview.setPixmap(pixmap.scaledToWidth(min(360, pixmap.width()), Qt.SmoothTransformation))
 
     def set_busy(self, busy: bool) -> None:
         self.train_button.setEnabled(not busy)

@@ -25,6 +25,23 @@ def _qt_problem() -> str | None:
     return None
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gui: needs a real napari viewer (Qt on an X display)")
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    return make_napari_viewer()
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Every error notification the plugin shows."""
+    shown = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", shown.append)
+    return shown
+
+
 def pytest_collection_modifyitems(config, items):
     gui = [item for item in items if "tests/napari/test_widgets" in item.nodeid or "gui" in item.keywords]
     if not gui:

@@ -1,47 +1,12 @@
 """The plugin in a real napari viewer (Qt on Xvfb): samples, the built-in model, stacks,
 training from layers with Stop, Cancel, and errors as notifications."""
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from img2img_napari.catalog import CATALOG
 from img2img_napari.run_widget import CURRENT_PLANE, RunWidget
 from img2img_napari.train_widget import TrainWidget
-
-WAIT_MS = 180_000
-
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    """Every error notification the plugin shows."""
-    shown = []
-    monkeypatch.setattr("napari.utils.notifications.show_error", shown.append)
-    return shown
-
-
-def run(widget: RunWidget, qtbot, layer: str):
-    widget.layer_box.setCurrentText(layer)
-    widget.run()
-    qtbot.waitUntil(lambda: not widget.busy, timeout=WAIT_MS)
-    return widget.last_result
-
-
-def start_small_training(trainer: TrainWidget, layer: str, output: Path) -> None:
-    """A tiny, long run (2000 steps) that the tests stop after a few steps."""
-    trainer.input_box.setCurrentText(layer)
-    trainer.patch_box.setValue(64)
-    trainer.steps_box.setValue(2000)
-    trainer.batch_box.setValue(2)
-    trainer.channels_box.setValue(8)
-    trainer.output_edit.setText(str(output))
-    trainer.start()
+from tests.napari.widget_helpers import WAIT_MS, run, start_small_training
 
 
 def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, qtbot, errors):

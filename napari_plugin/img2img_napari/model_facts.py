@@ -1,0 +1,30 @@
+"""What the widgets need to know about a model as soon as it is chosen: its kind and the object
+size it was trained at. Read from the config stored in the checkpoint, so a damaged file is
+reported at once and controls that do not apply can be disabled before anything runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from img2img.builtin import resolve_model_path
+from img2img.models.checkpoint import read_checkpoint
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    name: str  # registry name: pix2pix, cyclegan, superres, inpaint, colorize
+    task: str  # segmentation or translation
+    object_diameter: float | None  # px the segmenter was trained at; None: it reads images as stored
+
+    @property
+    def train_kind(self) -> str:
+        """The Train widget's kind that makes models like this one."""
+        return self.task if self.name == "pix2pix" else self.name
+
+
+def model_facts(source: str) -> ModelFacts:
+    """Facts of a checkpoint path or builtin:NAME; a `UserError` in plain words if it is unreadable."""
+    config = read_checkpoint(resolve_model_path(source))["hyper_parameters"]["config"]
+    task = config.get("task", "segmentation")
+    diameter = (config.get("segmentation") or {}).get("object_diameter") if task == "segmentation" else None
+    return ModelFacts(config["model"]["name"], task, None if diameter is None else float(diameter))
