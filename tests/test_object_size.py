@@ -146,3 +146,19 @@ def test_the_plane_is_rescaled_by_the_given_diameter(rgb_segmenter, monkeypatch)
 def test_diameter_is_refused_for_image_models():
     with pytest.raises(UserError, match="segmentation models"):
         Predictor(untrained(task="translation", out_channels=1), device="cpu", diameter=10)
+
+
+def test_tta_averages_the_eight_turns_and_flips_back_into_place(rgb_segmenter):
+    """A plane that is symmetric under every flip and turn gives symmetric maps; and TTA maps are
+    the mean of the maps of each transformed plane turned back."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 255, (64, 64, 3)).astype(np.uint8)
+    plain = Predictor(rgb_segmenter.model, device="cpu", precision="32", diameter=24)
+    tta = Predictor(rgb_segmenter.model, device="cpu", precision="32", diameter=24, tta=True)
+    planes, _ = plain._planes(image, "YXC")
+    expected = np.mean([
+        np.rot90((lambda m: m[..., ::-1] if flip else m)(
+            plain._blend_whole(np.ascontiguousarray((lambda v: v[..., ::-1] if flip else v)(np.rot90(planes[0], k, (-2, -1)))))
+        ), -k, (-2, -1)) for k in range(4) for flip in (False, True)], axis=0)
+    np.testing.assert_allclose(tta.predict_probabilities(image, "YXC"), expected, atol=1e-5)
+    assert not np.allclose(plain.predict_probabilities(image, "YXC"), expected, atol=1e-3)

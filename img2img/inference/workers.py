@@ -35,6 +35,7 @@ class PredictorOptions:
     mask_rule: str | None = None
     compile: bool = False
     diameter: float | str | None = None
+    tta: bool = False
 
 
 def worker_devices(device: str, workers: int | None) -> list[str]:
