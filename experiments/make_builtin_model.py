@@ -40,12 +40,14 @@ DESTINATION = ROOT / "img2img" / "builtin" / "nuclei_segmenter.ckpt"
 
 def slim_checkpoint(source: Path, destination: Path) -> None:
     """Weights and hyperparameters only: the EMA generator (what inference runs) as the
-    generator, the discriminator kept for fine-tuning, floating-point tensors as float16."""
+    generator, floating-point tensors as float16, no discriminator (inference never runs it, and
+    fine-tuning starts a fresh one): 8 MB instead of 75."""
     checkpoint = read_checkpoint(source)
     model = load_model(source)  # puts the EMA weights into the generator
     hparams = checkpoint["hyper_parameters"]
     hparams["config"]["trainer"]["ema_decay"] = None  # the averaged weights are the weights now
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()
+             if not k.startswith("discriminator")}
     with atomic_path(destination) as tmp:
         torch.save({"state_dict": state, "hyper_parameters": hparams}, tmp)
 

@@ -11,8 +11,10 @@ from img2img.models.checkpoint import load_model
 def test_fit_never_scores_worse_than_the_start_and_is_stored(cells, segmenter, tmp_path):
     pairs = pair_files(cells / "images", cells / "masks")[:3]
     predictor = Predictor.from_checkpoint(segmenter, device="cpu", precision="32")
+    before = predictor.config.segmentation.decoding
     decoding, record = fit_decoding(predictor, pairs, progress=False)
     assert record["objective"] >= record["start_objective"]
+    assert predictor.config.segmentation.decoding == before  # the predictor keeps its settings
     assert record["images"] == 3
 
     copy = tmp_path / "copy.ckpt"

@@ -26,18 +26,19 @@ import dsb2018
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", type=Path)
+    parser.add_argument("--tta", action="store_true", help="average the 8 flips and turns (Predictor tta)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "img2img_dsb_folders")
     args = parser.parse_args()
     val = dsb2018.make_folders(args.workdir, splits=("val",))["val"]
     groups = dsb2018.modality_groups("val")
     rows = []
     for checkpoint in args.checkpoints:
-        predictor = Predictor.from_checkpoint(checkpoint)
+        predictor = Predictor.from_checkpoint(checkpoint, tta=args.tta)
         decoding, record = fit_decoding(predictor, pair_files(val / "images", val / "masks"))
         predictor.config.segmentation.decoding = decoding
         evaluation = evaluate_segmentation(predictor, val / "images", val / "masks", baseline="otsu_watershed",
                                            groups=groups, n_examples=0)
-        row = {"checkpoint": str(checkpoint), "decoding": decoding.model_dump(), **record}
+        row = {"checkpoint": str(checkpoint), "tta": args.tta, "decoding": decoding.model_dump(), **record}
         for group, scores in evaluation.by_group.items():
             row[group] = {k: round(scores["model"][k], 3) for k in ("f1", "dsb_score")}
         row["all"] = {k: round(evaluation.summary["model"][k], 3) for k in ("f1", "dsb_score")}

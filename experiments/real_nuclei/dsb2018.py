@@ -53,8 +53,12 @@ def read_split(path: Path = SPLIT_CSV) -> list[dict]:
 
 
 def make_folders(workdir: Path, data: Path = DATA, splits=("train", "val", "test"), modality: str | None = None,
-                 limit: int | None = None) -> dict[str, Path]:
-    """WORKDIR/SPLIT/{images,masks} of links to the shared files; returns {split: folder}."""
+                 limit: int | None = None, repeat: dict[str, int] | None = None) -> dict[str, Path]:
+    """WORKDIR/SPLIT/{images,masks} of links to the shared files; returns {split: folder}.
+
+    `repeat` ({modality: n}) links each training image of that modality n times (ID~1, ID~2, ...),
+    so that a rare modality is drawn as often as n times its share: training samples images
+    uniformly, and 63 histology images among 401 would otherwise get one crop in six."""
     folders = {}
     for split in splits:
         rows = [r for r in read_split() if r["split"] == split and modality in (None, r["modality"])][:limit]
@@ -62,10 +66,13 @@ def make_folders(workdir: Path, data: Path = DATA, splits=("train", "val", "test
         for sub in ("images", "masks"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         for r in rows:
-            for sub, suffix in (("images", ".png"), ("masks", ".tif")):
-                link = root / sub / f"{r['id']}{suffix}"
-                if not link.exists():
-                    link.symlink_to((data / sub / f"{r['id']}{suffix}").resolve())
+            copies = (repeat or {}).get(r["modality"], 1) if split == "train" else 1
+            for k in range(copies):
+                name = r["id"] if k == 0 else f"{r['id']}~{k}"
+                for sub, suffix in (("images", ".png"), ("masks", ".tif")):
+                    link = root / sub / f"{name}{suffix}"
+                    if not link.exists():
+                        link.symlink_to((data / sub / f"{r['id']}{suffix}").resolve())
         folders[split] = root
     return folders
 

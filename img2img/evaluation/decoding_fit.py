@@ -26,8 +26,8 @@ from img2img.segmentation.encoding import decode_rescaled
 GRID = {
     "foreground_threshold": (0.3, 0.4, 0.5, 0.6, 0.7),
     "seed_threshold": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
-    "smoothing": (0.0, 1.0, 1.5, 2.5),
-    "min_size": (4, 8, 16, 32, 64),
+    "smoothing": (0.0, 1.0, 1.5, 2.5, 3.5, 5.0),
+    "min_size": (4, 8, 16, 32, 64, 96, 128),
     "contact_threshold": (0.3, 0.5, 0.7),
 }
 ROUNDS = 2
@@ -42,7 +42,22 @@ def decoding_objective(summary: dict) -> float:
 def fit_decoding(predictor: Predictor, pairs: list[tuple[Path, Path]], progress: bool = True
                  ) -> tuple[DecodingConfig, dict]:
     """The decoding settings that score best on `pairs` (image, true mask), and a record of
-    the search: the start and final objective and the scores of the final settings."""
+    the search: the start and final objective and the scores of the final settings.
+
+    The object size of each image is estimated from decoded masks, so the settings change the
+    scale the network runs at too: the maps are made again with the first fit's settings and
+    the fit repeated from there. `predictor` keeps its own settings."""
+    original = predictor.config.segmentation.decoding
+    decoding, first = _fit_on_maps(predictor, pairs, progress)
+    predictor.config.segmentation.decoding = decoding
+    try:
+        decoding, record = _fit_on_maps(predictor, pairs, progress)
+    finally:
+        predictor.config.segmentation.decoding = original
+    return decoding, {**record, "start_objective": first["start_objective"]}
+
+
+def _fit_on_maps(predictor: Predictor, pairs: list[tuple[Path, Path]], progress: bool) -> tuple[DecodingConfig, dict]:
     cases = []
     for image_path, mask_path in track(pairs, description="network maps", disable=not progress):
         image = read_image(image_path)

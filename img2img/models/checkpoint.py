@@ -42,8 +42,14 @@ def load_model(path: str | Path) -> GanModule:
     model = model_class(checkpoint_model_name(checkpoint))(**hparams)
     model.ensure_ema()
     try:
-        model.load_state_dict(checkpoint["state_dict"])
+        result = model.load_state_dict(checkpoint["state_dict"], strict=False)
     except RuntimeError as exc:
         raise UserError(f"{path}: weights do not fit the stored model ({str(exc).splitlines()[0]})") from None
+    # A slim checkpoint (the built-in model) may leave out the discriminators, which inference never
+    # runs; everything else must be there, and nothing foreign.
+    missing = [k for k in result.missing_keys if not k.startswith("discriminator")]
+    if missing or result.unexpected_keys:
+        what = f"missing {missing[:3]}" if missing else f"unexpected {result.unexpected_keys[:3]}"
+        raise UserError(f"{path}: weights do not fit the stored model ({what})")
     model.use_ema_weights()  # inference runs the averaged generator where training kept one
     return model.eval()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from img2img.config.loading import validate_config
 from img2img.config.schema import TrainConfig
 from img2img.errors import UserError
-from img2img.models.checkpoint import load_model
+from img2img.models.checkpoint import load_model, read_checkpoint
 from img2img.models.gan_base import GanModule
 
 # Taken from the checkpoint where it stores them; older checkpoints lack the last ones, and the
@@ -27,6 +27,7 @@ class FineTune:
     source: GanModule  # the checkpoint's model, with the weights inference runs (its EMA where it kept one)
     taken: list[str]  # sections that came from the checkpoint
     kept: list[str]  # sections it does not store: the config's are kept
+    stored: set[str]  # networks the checkpoint holds weights of (a slim one has no discriminator)
 
     def check_data(self, config: TrainConfig, in_channels: int, out_channels: int) -> None:
         """The data must have the channel counts the network was built for."""
@@ -47,8 +48,8 @@ class FineTune:
         names = []
         for name, _ in model.named_children():
             keys = [k for k in mine if k.startswith(f"{name}.")]
-            if name == "ema" or not keys:
-                continue  # EMA copies are made from the loaded generator when training starts
+            if name == "ema" or not keys or name not in self.stored:
+                continue  # EMA copies are made from the loaded generator; a missing discriminator starts fresh
             if all(k in theirs and theirs[k].shape == mine[k].shape for k in keys):
                 copied.update({k: theirs[k].to(mine[k].dtype) for k in keys})
                 names.append(name)
@@ -69,6 +70,7 @@ def fine_tune(config: TrainConfig) -> tuple[TrainConfig, FineTune]:
     """The config to train (the checkpoint's network sections in the user's config) and the source."""
     path = str(config.init_from)
     source = load_model(path)
+    networks = {key.split(".")[0] for key in read_checkpoint(path)["state_dict"]}
     stored = source.hparams["config"]
     name, task = stored["model"]["name"], stored.get("task", "segmentation")
     given = config.model_fields_set
@@ -81,7 +83,7 @@ def fine_tune(config: TrainConfig) -> tuple[TrainConfig, FineTune]:
     taken = [s for s in FROM_CHECKPOINT if s in stored]
     raw = {**config.model_dump(mode="json"), **{s: stored[s] for s in taken}}
     merged = validate_config(raw, source=f"{path} (fine-tuning takes its {', '.join(taken)})")
-    return merged, FineTune(path, source, taken, [s for s in FROM_CHECKPOINT if s not in taken])
+    return merged, FineTune(path, source, taken, [s for s in FROM_CHECKPOINT if s not in taken], networks)
 
 
 def _folder(config: TrainConfig, what: str):
