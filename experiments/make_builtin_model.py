@@ -3,11 +3,12 @@
     python experiments/make_builtin_model.py [--workdir /tmp/img2img_builtin_nuclei]
 
 It needs the DSB 2018 images beside the project (../shared/data/dsb2018, see docs/real_nuclei.md).
-Steps: link the fixed train/val/test split into WORKDIR (experiments/real_nuclei/dsb2018.py),
-train experiments/builtin_nuclei.yaml on the training split (validation split picks best.ckpt),
-choose the decoding thresholds on the validation split, write the checkpoint with float16 EMA
-weights and no optimizer state (a few MB), and score it with Otsu + watershed on the test split,
-per modality: WORKDIR/evaluation/report.md.
+Steps: link the fixed train/val/test split into WORKDIR (experiments/real_nuclei/dsb2018.py;
+histology and brightfield training images linked several times, REPEAT), train
+experiments/builtin_nuclei.yaml on the training split (the validation split picks best.ckpt and,
+after training, the decoding thresholds), write the checkpoint with float16 EMA generator weights
+only (8 MB), and score it with Otsu + watershed on the test split, per modality:
+WORKDIR/evaluation/report.md.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ import dsb2018  # noqa: E402  (the split lives beside the experiment, not in the
 
 CONFIG = ROOT / "experiments" / "builtin_nuclei.yaml"
 DESTINATION = ROOT / "img2img" / "builtin" / "nuclei_segmenter.ckpt"
+# Training links each histology image 3 times and each brightfield image 6 times, so the rare
+# modalities are drawn more often (see dsb2018.make_folders).
+REPEAT = {"histology": 3, "brightfield": 6}
 
 
 def slim_checkpoint(source: Path, destination: Path) -> None:
@@ -59,9 +63,14 @@ def main() -> None:
                         help="override a config value for an experiment, e.g. --set segmentation.encoding=distance")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in WORKDIR/run")
     parser.add_argument("--skip-training", action="store_true", help="use WORKDIR/run/checkpoints/best.ckpt as it is")
+    parser.add_argument("--destination", type=Path, default=DESTINATION,
+                        help="where the slim checkpoint goes (default: the packaged model)")
+    parser.add_argument("--skip-test", action="store_true",
+                        help="stop before scoring on the test split (for candidates still to be compared on validation)")
+    parser.add_argument("--repeat", default=json.dumps(REPEAT), help="training links per modality, as JSON")
     args = parser.parse_args()
     work = args.workdir
-    folders = dsb2018.make_folders(work / "data")
+    folders = dsb2018.make_folders(work / "data", repeat=json.loads(args.repeat))
     run = work / "run"
     best = run / "checkpoints" / "best.ckpt"
     facts = {}
@@ -75,24 +84,29 @@ def main() -> None:
         best = train(config, resume=run / "checkpoints" / "last.ckpt" if args.resume else None)
         facts["training_minutes"] = round((time.time() - start) / 60, 1)
     facts["threads"] = torch.get_num_threads()
-
-    print("choosing decoding thresholds on the validation split")
-    val_pairs = pair_files(folders["val"] / "images", folders["val"] / "masks")
-    decoding, record = fit_decoding(Predictor.from_checkpoint(best), val_pairs)
-    print(json.dumps({"decoding": decoding.model_dump(), **record}, indent=1))
-    store_decoding(best, decoding)
-    slim_checkpoint(best, DESTINATION)
-    facts.update(decoding_fit=record, size_mb=round(DESTINATION.stat().st_size / 1e6, 1))
+    if args.skip_training:  # training does it itself (segmentation.fit_decoding in the config)
+        print("choosing decoding thresholds on the validation split")
+        val_pairs = pair_files(folders["val"] / "images", folders["val"] / "masks")
+        decoding, record = fit_decoding(Predictor.from_checkpoint(best), val_pairs)
+        store_decoding(best, decoding)
+        facts["decoding_fit"] = record
+    facts["decoding"] = read_checkpoint(best)["hyper_parameters"]["config"]["segmentation"]["decoding"]
+    print(json.dumps(facts, indent=1))
+    slim_checkpoint(best, args.destination)
+    facts["size_mb"] = round(args.destination.stat().st_size / 1e6, 1)
+    if args.skip_test:
+        print(f"wrote {args.destination} ({facts['size_mb']} MB); not scored on the test split")
+        return
 
     print("scoring on the test split")
     evaluation = evaluate_segmentation(
-        Predictor.from_checkpoint(DESTINATION), folders["test"] / "images", folders["test"] / "masks",
+        Predictor.from_checkpoint(args.destination), folders["test"] / "images", folders["test"] / "masks",
         baseline="otsu_watershed", groups=dsb2018.modality_groups("test"),
     )
     print_table(evaluation)
     report = write_report(evaluation, work / "evaluation", title="builtin:nuclei on the DSB 2018 test split",
-                          notes=[f"Checkpoint: `{DESTINATION}`", f"Facts: {json.dumps(facts)}"], extra=facts)
-    print(f"wrote {DESTINATION} ({facts['size_mb']} MB); report: {report}")
+                          notes=[f"Checkpoint: `{args.destination}`", f"Facts: {json.dumps(facts)}"], extra=facts)
+    print(f"wrote {args.destination} ({facts['size_mb']} MB); report: {report}")
 
 
 if __name__ == "__main__":

@@ -35,3 +35,29 @@ def test_the_maps_give_the_labels_predict_gives(cells, segmenter):
     labels = decode_rescaled(maps, predictor.config.segmentation.decoding, scale)
     assert scale == 1.0
     assert (labels == predictor.predict(image.data, image.axes)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("val_fraction, fitted", [(0.34, True), (0.0, False)])
+def test_training_fits_the_decoding_on_whole_validation_images_only(cells, tmp_path, val_fraction, fitted):
+    from img2img.config.loading import validate_config
+    from img2img.models.checkpoint import read_checkpoint
+    from img2img.training import train
+
+    config = validate_config({
+        "model": {"name": "pix2pix", "generator": {"base_channels": 8, "depth": 3},
+                  "discriminator": {"base_channels": 8}},
+        "data": {"input_dir": str(cells / "images"), "target_dir": str(cells / "masks"), "patch_size": 32,
+                 "batch_size": 2, "patches_per_image": 1, "num_workers": 0, "val_fraction": val_fraction},
+        "segmentation": {"fit_decoding": True}, "schedule": {"steps": 2}, "trainer": {"samples": 0},
+        "output_dir": str(tmp_path / "run"),
+    })
+    best = train(config, progress=False)
+    log = (tmp_path / "run" / "train.log").read_text()
+    stored = read_checkpoint(best)["hyper_parameters"]["config"]["segmentation"]["decoding"]
+    if fitted:
+        assert "decoding chosen on 2 validation images" in log
+        assert all(f"{k} {v}" in log for k, v in stored.items())  # the log names what was stored
+    else:
+        assert "fit_decoding skipped" in log
+        assert stored == config.segmentation.decoding.model_dump()

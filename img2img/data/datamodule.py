@@ -39,6 +39,8 @@ class PairedDataModule(pl.LightningDataModule):
             self.train_files, self.val_files = split_pairs(self.train_files, data.val_fraction, config.seed)
         else:
             self.val_files = []  # pieces are held back after loading (a rescaled image may shrink)
+        # Whether validation is of whole image files (not pieces held back from training images).
+        self.whole_image_validation = bool(self.val_files)
         self.train_pairs = self._load(self.train_files, "training", progress)
         # Images rescaled to an object size may end up small: their crops are mirror-padded.
         rescaled = config.task == "segmentation" and config.segmentation.object_diameter is not None

@@ -30,7 +30,8 @@ GRID = {
     "min_size": (4, 8, 16, 32, 64, 96, 128),
     "contact_threshold": (0.3, 0.5, 0.7),
 }
-ROUNDS = 2
+ROUNDS = 2  # passes over the settings in one fit
+MAX_FITS = 3  # fits, each on maps made with the previous one's settings
 
 
 def decoding_objective(summary: dict) -> float:
@@ -45,16 +46,21 @@ def fit_decoding(predictor: Predictor, pairs: list[tuple[Path, Path]], progress:
     the search: the start and final objective and the scores of the final settings.
 
     The object size of each image is estimated from decoded masks, so the settings change the
-    scale the network runs at too: the maps are made again with the first fit's settings and
-    the fit repeated from there. `predictor` keeps its own settings."""
+    scale the network runs at too: the maps are made again with each fit's settings and the fit
+    repeated from there until the settings stay (at most MAX_FITS times), so the record's scores
+    are those `predict` gives with them. `predictor` keeps its own settings."""
     original = predictor.config.segmentation.decoding
-    decoding, first = _fit_on_maps(predictor, pairs, progress)
-    predictor.config.segmentation.decoding = decoding
+    start = None
     try:
-        decoding, record = _fit_on_maps(predictor, pairs, progress)
+        for _ in range(MAX_FITS):
+            decoding, record = _fit_on_maps(predictor, pairs, progress)
+            start = record["start_objective"] if start is None else start
+            if decoding == predictor.config.segmentation.decoding:
+                break
+            predictor.config.segmentation.decoding = decoding
     finally:
         predictor.config.segmentation.decoding = original
-    return decoding, {**record, "start_objective": first["start_objective"]}
+    return decoding, {**record, "start_objective": start}
 
 
 def _fit_on_maps(predictor: Predictor, pairs: list[tuple[Path, Path]], progress: bool) -> tuple[DecodingConfig, dict]:

@@ -89,10 +89,27 @@ def train(
     last = out / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(last, weights_only=False)  # the full state, so --resume continues exactly
     best = Path(checkpoints.best_model_path or last)
+    if trainer.is_global_zero and config.task == "segmentation" and config.segmentation.fit_decoding:
+        log.write(_fit_decoding(best, datamodule))
     if trainer.is_global_zero:
         for line in log.summary(best, last):
             log.write(line)
     return best
+
+
+def _fit_decoding(best: Path, datamodule) -> str:
+    """segmentation.fit_decoding: choose the decoding settings on the validation images and store
+    them in best.ckpt; returns a line for the log."""
+    if not getattr(datamodule, "whole_image_validation", False):
+        return "fit_decoding skipped: validation uses pieces of the training images, not images of its own"
+    from img2img.evaluation.decoding_fit import fit_decoding, store_decoding
+    from img2img.inference.predictor import Predictor
+
+    decoding, record = fit_decoding(Predictor.from_checkpoint(best), datamodule.val_files, progress=False)
+    store_decoding(best, decoding)
+    settings = ", ".join(f"{k} {v}" for k, v in decoding.model_dump().items())
+    return (f"decoding chosen on {record['images']} validation images and stored in {best.name}: {settings} "
+            f"(F1 {record['f1']:.3f}, DSB score {record['dsb_score']:.3f})")
 
 
 def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: bool,
