@@ -22,7 +22,8 @@ all) the images, F1 at IoU 0.5 (TP/FP/FN pooled over images) and the DSB 2018 sc
 the mean over IoU 0.5, 0.55, ..., 0.95 of TP / (TP + FP + FN), averaged over images), both from
 img2img.evaluation.segmentation_metrics. A smoke run: --limit-train/--limit-val/--limit-test
 take that many images of each split (modalities interleaved), and `score --partial` scores
-only the test images that have a prediction.
+only the test images that have a prediction. `resume` predicts the test images a Cellpose run
+left without labels when it stopped after saving its model (its training.json is then missing).
 
 Input images (8-bit RGBA as published; gray ones stored as RGB): both tools get one gray
 channel, the mean of R, G and B with alpha dropped, as in each tool's own nuclei recipe
@@ -402,7 +403,6 @@ def run_cellpose(args, out, budget, train_x, train_y, val_x, val_y, facts):
     clock.remove()
     facts["seconds"]["train"] = round(time.perf_counter() - start, 1)
 
-    size_model = None
     if args.size_model_epochs > 0:
         tic = time.perf_counter()
         cp_train.train_size(  # batch 8 instead of 64 caps memory; the network is in eval mode, same result
@@ -411,9 +411,7 @@ def run_cellpose(args, out, budget, train_x, train_y, val_x, val_y, facts):
             n_epochs=args.size_model_epochs, batch_size=8)
         facts["seconds"]["size_model"] = round(time.perf_counter() - tic, 1)
 
-    trained = models.CellposeModel(gpu=False, pretrained_model=str(model_path), nchan=2)
-    if args.size_model_epochs > 0:
-        size_model = models.SizeModel(cp_model=trained, pretrained_size=str(model_path) + "_size.npy")
+    trained, predict = cellpose_predictor(model_path, with_size_model=args.size_model_epochs > 0)
     facts["training"] = {
         "recipe": "Cellpose 3 CLI defaults: SGD lr 0.2, weight decay 1e-5, batch 8, 224 px crops, diam_mean 17",
         "calibration_steps": args.calibration_steps,
@@ -434,14 +432,50 @@ def run_cellpose(args, out, budget, train_x, train_y, val_x, val_y, facts):
         "cellprob_threshold": 0.0,
     }
 
+    return predict
+
+
+def cellpose_predictor(model_path, with_size_model: bool):
+    """The trained network and a function image -> labels, as models.Cellpose.eval runs built-in
+    models: the size model's diameter when there is one, else the training mean diameter."""
+    from cellpose import models
+
+    channels = [0, 0]
+    trained = models.CellposeModel(gpu=False, pretrained_model=str(model_path), nchan=2)
+    size_model = None
+    if with_size_model:
+        size_model = models.SizeModel(cp_model=trained, pretrained_size=str(model_path) + "_size.npy")
+
     def predict(image):
-        if size_model is not None:  # what models.Cellpose.eval does for built-in models
-            diameter = size_model.eval(image, channels=channels)[0]
-        else:
-            diameter = trained.diam_labels
+        diameter = size_model.eval(image, channels=channels)[0] if size_model else trained.diam_labels
         return trained.eval(image, channels=channels, diameter=diameter)[0]
 
-    return predict
+    return trained, predict
+
+
+def resume(args) -> None:
+    """Finishes the test predictions of a Cellpose run that stopped after saving its model (the
+    labels already written are kept; training.json is then the caller's to write from the log)."""
+    limit_threads(args.threads)
+    import numpy as np
+    import tifffile
+    import torch
+
+    torch.set_num_threads(args.threads)
+    out = (args.out / "cellpose").resolve()
+    model_path = out / "model" / "models" / "cellpose_dsb2018"
+    if not model_path.exists():
+        raise SystemExit(f"{model_path}: no trained Cellpose model; run `train --tool cellpose` first")
+    size_path = Path(str(model_path) + "_size.npy")
+    _, predict = cellpose_predictor(model_path, with_size_model=size_path.exists())
+    todo = [r for r in split_rows("test") if not (out / "labels" / f"{r['id']}.tif").exists()]
+    tic = time.perf_counter()
+    for r in todo:
+        labels = predict(read_gray(args.data / "images" / f"{r['id']}.png"))
+        tifffile.imwrite(out / "labels" / f"{r['id']}.tif", labels.astype(np.uint16), compression="zlib")
+    seconds = time.perf_counter() - tic
+    print(f"{len(todo)} missing test labels written in {seconds:.0f} s "
+          f"({seconds / max(len(todo), 1):.2f} s an image) to {out / 'labels'}")
 
 
 class ForwardClock:
@@ -556,6 +590,12 @@ def main(argv=None) -> None:
     for split in ("train", "val", "test"):
         p.add_argument(f"--limit-{split}", type=int, help=f"smoke run: only this many {split} images")
     p.set_defaults(func=train)
+
+    p = sub.add_parser("resume", help="(tools' venv) predict the test images a stopped Cellpose run left")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--data", type=Path, default=dsb2018.DATA)
+    p.set_defaults(func=resume)
 
     p = sub.add_parser("score", help="(our venv) F1@0.5 and DSB score per method and modality, markdown")
     p.add_argument("predictions", nargs="+", help="[NAME=]FOLDER of ID.tif labels (or with a labels/ subfolder)")
