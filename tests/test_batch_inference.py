@@ -139,7 +139,7 @@ def test_bf16_is_dropped_when_it_changes_the_output(segmenter):
     predictor = Predictor.from_checkpoint(segmenter, device="cpu", precision="32")
     predictor.precision, predictor._precision_checked = "bf16", False  # as 'auto' chooses on bf16 hardware
     forward = predictor._forward
-    predictor._forward = lambda x: forward(x) + 0.3  # a model that bf16 ruins
+    predictor._forward = lambda x: forward(x) + (0.3 if predictor.precision == "bf16" else 0.0)  # bf16 ruins it
     image = np.random.default_rng(0).integers(0, 4000, (64, 64)).astype(np.uint16)
     with pytest.warns(UserWarning, match="using float32"):
         result = predictor.predict_probabilities(image)
@@ -155,6 +155,32 @@ def test_bf16_is_kept_when_it_matches_float32(segmenter):
         warnings.simplefilter("error")
         predictor.predict_probabilities(np.random.default_rng(0).integers(0, 4000, (64, 64)).astype(np.uint16))
     assert predictor.precision == "bf16"
+
+
+def test_the_precision_choice_does_not_depend_on_which_file_comes_first(segmenter):
+    """A model that bf16 ruins on some images only (here: brighter on the right): the choice once
+    followed the first tile, so such a file came out different alone and after another one."""
+    ramp = np.tile(np.linspace(0, 4000, 64), (64, 1)).astype(np.uint16)
+    right_bright, left_bright = ramp, ramp[:, ::-1].copy()
+    results = {}  # right-bright file first? -> (its result, precision chosen)
+    for order in ((left_bright, right_bright), (right_bright, left_bright)):
+        predictor = Predictor.from_checkpoint(segmenter, device="cpu", precision="32")
+        predictor.precision, predictor._precision_checked = "bf16", False
+        forward = predictor._forward
+
+        def fragile(x, forward=forward, predictor=predictor):
+            half = x.shape[-1] // 2
+            ruined = predictor.precision == "bf16" and float(x[..., half:].mean() - x[..., :half].mean()) > 0.5
+            return forward(x) + (0.3 if ruined else 0.0)
+
+        predictor._forward = fragile
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = [predictor.predict_probabilities(image) for image in order]
+        first = order[0] is right_bright
+        results[first] = (out[0] if first else out[1], predictor.precision)
+    assert results[True][1] == results[False][1]
+    np.testing.assert_array_equal(results[True][0], results[False][0])
 
 
 def test_shards_split_the_files_between_array_tasks(monkeypatch):

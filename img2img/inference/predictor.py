@@ -11,6 +11,7 @@ so neither needs to fit in memory.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -82,9 +83,9 @@ class Predictor:
         if direction is not None:
             self._set_direction(direction)
         self.multiple = model.size_multiple
-        self.tile = round_up(tile or default_tile(self.multiple, self.device), self.multiple)
+        self.tile = round_up(_positive("--tile", tile) or default_tile(self.multiple, self.device), self.multiple)
         self.overlap = self._default_overlap() if overlap is None else _checked_overlap(overlap, self.tile)
-        self.batch_size = batch_size or default_batch(self.device)
+        self.batch_size = _positive("--batch-size", batch_size) or default_batch(self.device)
         self.precision = resolve_precision(precision, self.device)
         self._precision_checked = precision != "auto"
         # channels_last pays off with bf16 on CPUs; on GPUs eager ResNets got slower with it.
@@ -387,9 +388,11 @@ class Predictor:
             x = x.pin_memory().to(self.device, non_blocking=True)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        y = self._forward(x)
         if not self._precision_checked:
-            y = self._check_bf16(x, y)
+            self._check_bf16(x.shape[1])
+            if self.channels_last != x.is_contiguous(memory_format=torch.channels_last):
+                x = x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
+        y = self._forward(x)
         return iter(y.float().cpu().numpy())
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -403,22 +406,24 @@ class Predictor:
                     self._compiled = None
             return self.model(x)
 
-    def _check_bf16(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Once per Predictor: keep bf16 only where it matches float32 closely on a real tile;
-        returns the output to use for this batch.
+    def _check_bf16(self, channels: int) -> None:
+        """Once per Predictor: keep bf16 only where it matches float32 closely.
 
-        The comparison runs on a crop of at most 512 px of the first tile, so the check costs a
-        fraction of one tile even where tiles are 2048 px.
+        The check runs on a fixed probe (`precision_probe`), not on the data, so the choice
+        depends on the model and the device alone: a file gives the same result alone or in a
+        folder, in any order, sharded or resumed (on the first tile it once did not).
         """
         self._precision_checked = True
         if self.precision != "bf16":
-            return y
-        crop = _centre_crop(x[:1], max(self.multiple, 512) // self.multiple * self.multiple)
-        with torch.autocast(self.device.type, enabled=False):
-            reference = self.model(crop.float())
-        error = (self._forward(crop).float() - reference).abs()
+            return
+        side = max(1, 256 // self.multiple) * self.multiple
+        probe = torch.from_numpy(precision_probe(channels, side)).to(self.device)
+        with torch.inference_mode():
+            with torch.autocast(self.device.type, enabled=False):
+                reference = self.model(probe)
+            error = (self._forward(probe).float() - reference).abs()
         if error.mean() <= BF16_MEAN_TOLERANCE and error.max() <= BF16_MAX_TOLERANCE:
-            return y
+            return
         warnings.warn(
             f"bf16 changes this model's output by up to {error.max():.3f} (mean {error.mean():.4f}); using float32",
             stacklevel=2,
@@ -427,9 +432,6 @@ class Predictor:
         if self._auto_channels_last:  # chosen for bf16 on a CPU; plain layout is faster in float32
             self.channels_last = self._auto_channels_last = False
             self.model.to(memory_format=torch.contiguous_format)
-            x = x.contiguous()
-        with torch.autocast(self.device.type, enabled=False):
-            return self.model(x.float())
 
     def _output_range(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per output channel (lo, hi) that [-1, 1] maps back to, in the target's intensity units.
@@ -461,6 +463,7 @@ class Predictor:
         no array.
         """
         plane_axes = "".join(a for a in image.axes if a not in "CYX")
+        _warn_nonfinite(image)
         if probabilities is not None:
             if self.task != "segmentation":
                 raise UserError("probability maps are for segmentation models; this model writes images")
@@ -508,15 +511,46 @@ class Predictor:
         return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
 
 
+def precision_probe(channels: int, side: int) -> np.ndarray:
+    """(1, C, side, side) float32 in [-1, 1], the same for every call: smoothed noise with blobs
+    and edges at several scales, as normalized microscopy looks to a network."""
+    from scipy import ndimage
+
+    noise = np.random.default_rng(20261205).standard_normal((channels, side, side))
+    field = sum(ndimage.gaussian_filter(noise, (0, s, s)) * s for s in (1, 4, 12))
+    field -= field.min(axis=(1, 2), keepdims=True)
+    field /= np.maximum(field.max(axis=(1, 2), keepdims=True), 1e-6)
+    return (field * 2 - 1)[None].astype(np.float32)
+
+
+def _warn_nonfinite(image: Image) -> None:
+    """Say when a float image holds NaN or Inf: normalization reads NaN and -Inf as the low end
+    and +Inf as the high end (NaN often marks areas outside a stitched or masked field), which is
+    right for masked areas but hides a broken export, so it must not pass in silence."""
+    data = image.data
+    if data.dtype.kind != "f" or data.ndim == 0:
+        return
+    rows = max(1, int(_NONFINITE_BLOCK_BYTES // max(1, data.dtype.itemsize * math.prod(data.shape[1:]))))
+    bad = sum(int(np.count_nonzero(~np.isfinite(np.asarray(data[i : i + rows])))) for i in range(0, data.shape[0], rows))
+    if bad:
+        warnings.warn(f"{image.path.name}: {bad} NaN/Inf pixel(s) ({bad / math.prod(data.shape):.2%}); "
+                      "NaN and -Inf are read as the image's low end, +Inf as its high end", stacklevel=3)
+
+
+_NONFINITE_BLOCK_BYTES = 64e6  # rows read at a time, so a memory-mapped float image is never copied whole
+
+
 def _pixels(image) -> np.ndarray | LazyPixels:
     """An array to predict on; a lazily read store stays in its store."""
     return image if isinstance(image, LazyPixels) else np.asarray(image)
 
 
-def _centre_crop(x: torch.Tensor, size: int) -> torch.Tensor:
-    h, w = x.shape[-2:]
-    top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
-    return x[..., top : top + size, left : left + size]
+def _positive(option: str, value: int | None) -> int | None:
+    """None (the default) or a whole number of at least 1: a zero or negative size once gave
+    all-zero results with exit 0."""
+    if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+        raise UserError(f"{option} {value}: must be a whole number of at least 1, or left out for the default")
+    return value
 
 
 def _checked_overlap(overlap: int, tile: int) -> int:

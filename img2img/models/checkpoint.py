@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from img2img.builtin import resolve_model_path
+from img2img.config.loading import validate_config
 from img2img.errors import UserError
 from img2img.models.gan_base import GanModule
 from img2img.models.registry import model_class
@@ -22,12 +23,32 @@ def read_checkpoint(path: str | Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # damaged zip, truncated file, foreign pickle
+        if str(exc).startswith(WEIGHTS_ONLY_REFUSAL):
+            raise UserError(f"{path}: refused by the safe loader, which runs no pickled code "
+                            f"({_refusal_reason(str(exc))}); pass a .ckpt written by 'img2img train'") from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path}: cannot load checkpoint ({reason[:200]}); pass a .ckpt written by 'img2img train'") from None
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
     if not isinstance(hparams, dict) or "img2img_version" not in hparams:
         raise UserError(f"{path}: not an img2img checkpoint; pass a .ckpt written by 'img2img train'")
+    config = hparams.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict) or "name" not in config["model"]:
+        raise UserError(f"{path}: the checkpoint's stored config lacks model.name; pass a .ckpt written by 'img2img train'")
+    if not isinstance(checkpoint.get("state_dict"), dict):
+        raise UserError(f"{path}: the checkpoint holds no weights (state_dict); pass a .ckpt written by 'img2img train'")
     return checkpoint
+
+
+# torch.load's message when weights_only=True meets a pickled object: boilerplate first (which
+# suggests weights_only=False, which we never do), the reason in a later line.
+WEIGHTS_ONLY_REFUSAL = "Weights only load failed"
+_BOILERPLATE = (WEIGHTS_ONLY_REFUSAL, "Please file an issue", "Check the documentation")
+
+
+def _refusal_reason(message: str) -> str:
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith(_BOILERPLATE)]
+    return (reasons[0] if reasons else "unsupported content").rstrip(".")[:200]
 
 
 def checkpoint_model_name(checkpoint: dict) -> str:
@@ -39,12 +60,18 @@ def load_model(path: str | Path) -> GanModule:
     (the EMA weights, when the run kept an EMA)."""
     checkpoint = read_checkpoint(path)
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k != "img2img_version"}
-    model = model_class(checkpoint_model_name(checkpoint))(**hparams)
+    validate_config(hparams["config"], source=f"{path}: stored config")  # an edited file: one line, not a traceback
+    try:
+        model = model_class(checkpoint_model_name(checkpoint))(**hparams)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise UserError(f"{path}: the checkpoint's stored settings do not build a model ({exc}); "
+                        "pass a .ckpt written by 'img2img train'") from None
     model.ensure_ema()
     try:
         result = model.load_state_dict(checkpoint["state_dict"], strict=False)
-    except RuntimeError as exc:
-        raise UserError(f"{path}: weights do not fit the stored model ({str(exc).splitlines()[0]})") from None
+    except RuntimeError as exc:  # "Error(s) in loading state_dict ...:" then one line per mismatch
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise UserError(f"{path}: weights do not fit the stored model ({lines[min(1, len(lines) - 1)][:200]})") from None
     # A slim checkpoint (the built-in model) may leave out the discriminators, which inference never
     # runs; everything else must be there, and nothing foreign.
     missing = [k for k in result.missing_keys if not k.startswith("discriminator")]
