@@ -7,7 +7,9 @@ a batch run makes the exit code 1 after the rest were processed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
 from functools import partial
 from pathlib import Path
 
@@ -19,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args) or 0
+        with _warnings_as_one_line():
+            return args.run(args) or 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -29,6 +32,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _warnings_as_one_line():
+    """A warning reads `warning: MESSAGE` on stderr, not Python's file, line and source line:
+    users act on the message, the location helps nobody at a terminal. (`formatwarning`, not
+    `showwarning`, so that code recording warnings, such as tests, still gets them.)"""
+    original = warnings.formatwarning
+    warnings.formatwarning = lambda message, category, filename, lineno, line=None: f"warning: {message}\n"
+    try:
+        yield
+    finally:
+        warnings.formatwarning = original
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,20 +161,27 @@ def run_synth(args) -> int:
 def run_train(args) -> int:
     from img2img.config import load_config
     from img2img.training import train
+    from img2img.training.interruption import TrainingInterrupted, resume_command
 
     if args.init is not None and args.resume is not None:
         raise UserError("--init starts a new run from a model's weights and --resume continues a run; give one of them")
     config = load_config(args.config, args.overrides)
     if args.init is not None:
         config = config.model_copy(update={"init_from": args.init})
-    train(config, resume=args.resume)  # prints the summary: steps, time, images/s, best and last checkpoints
+    try:
+        train(config, resume=args.resume)  # prints the summary: steps, time, images/s, best and last checkpoints
+    except TrainingInterrupted as stop:  # SIGINT/SIGTERM: last.ckpt is saved; one line, exit 130/143
+        if stop.report:
+            print(f"{stop}; resume with: {resume_command(args.config, args.overrides, stop.last)}", file=sys.stderr)
+        return stop.exit_code
     return 0
 
 
 def run_infer(args) -> int:
-    from img2img.inference.outputs import find_inputs, parse_shard, plan_outputs, take_shard
+    from img2img.inference.outputs import check_template, check_writable, find_inputs, parse_shard, plan_outputs, take_shard
     from img2img.inference.workers import PredictorOptions, infer_files
 
+    check_template(args.name)  # a bad --name is one line before the (maybe long) search for inputs
     found = find_inputs(args.inputs, args.pattern, args.recursive)
     jobs = plan_outputs(found, args.output, args.probabilities, args.name)  # refuse clashes before any work
     index, count = parse_shard(args.shard)
@@ -170,6 +193,7 @@ def run_infer(args) -> int:
             print(f"{job.source} -> {', '.join(map(str, job.outputs()))} [{state}]")
         print(f"dry run: {len(jobs)} file(s){shard}; nothing written")
         return 0
+    check_writable(jobs, args.skip_existing)  # a read-only or misplaced --output fails now, not after the model ran
     options = PredictorOptions(
         device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
         precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,

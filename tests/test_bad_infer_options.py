@@ -1,5 +1,8 @@
 """Numeric options and pixel values that once gave wrong results with exit 0 or no warning."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tifffile
@@ -30,3 +33,15 @@ def test_finite_float_images_raise_no_warning(segmenter, tmp_path, recwarn):
     tifffile.imwrite(tmp_path / "clean.tif", np.random.default_rng(0).random((64, 64)).astype(np.float32))
     assert main(["infer", str(tmp_path / "clean.tif"), "--model", str(segmenter), "--output", str(tmp_path / "out")]) == 0
     assert not [w for w in recwarn if "NaN/Inf" in str(w.message)]
+
+
+def test_a_warning_is_one_line_at_the_terminal(segmenter, tmp_path):
+    image = np.zeros((64, 64), np.float32)
+    image[0, 0] = np.nan
+    tifffile.imwrite(tmp_path / "holes.tif", image)
+    run = subprocess.run([sys.executable, "-m", "img2img", "infer", str(tmp_path / "holes.tif"), "--model", str(segmenter),
+                          "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    warned = [line for line in run.stderr.splitlines() if "NaN/Inf" in line]
+    assert warned == ["warning: holes.tif: 1 NaN/Inf pixel(s) (0.02%); NaN and -Inf are read as the image's low end, "
+                      "+Inf as its high end"], run.stderr

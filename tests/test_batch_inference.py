@@ -80,7 +80,7 @@ def test_skip_existing_resumes_an_interrupted_run(translator, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     finished = write_image(out / "img_0.tif", np.full((70, 90), 7, np.uint16), axes="YX")
-    (out / ".img_1.tmp-12345.tif").write_bytes(b"half a file")
+    (out / ".img_1.tmp-999999999.tif").write_bytes(b"half a file")
     args = ["infer", str(tmp_path / "in"), "--model", str(translator), "--output", str(out), "--device", "cpu"]
     assert main(args + ["--skip-existing"]) == 0
     assert "skipped 1 finished" in capsys.readouterr().out

@@ -75,7 +75,7 @@ def test_a_checkpoint_with_code_is_refused_with_the_reason_and_the_code_never_ru
     assert code == 2 and not marker.exists()
     # The reason PyTorch gives comes after its boilerplate, which must not be all the user sees
     # (nor its advice to load with weights_only=False).
-    assert "refused by the safe loader" in err and "posix.system" in err and "weights_only" not in err, err
+    assert "the safe loader, which runs no pickled code, refused it" in err and "posix.system" in err and "weights_only" not in err, err
 
 
 def test_random_bytes_as_checkpoint(tmp_path, capsys):
@@ -89,3 +89,23 @@ def test_a_binary_file_as_config_is_one_line(tmp_path, capsys):
     assert main(["train", str(tmp_path / "config.yaml")]) == 2
     err = capsys.readouterr().err
     assert "config.yaml: not a text file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_tiff_declaring_more_pixels_than_memory_is_one_line(tmp_path):
+    """A compressed TIFF is decoded whole; a damaged header once asked for 75 GiB and met the
+    out-of-memory killer."""
+    import struct
+
+    from img2img.errors import UserError
+    from img2img.io.images import read_image
+
+    tifffile.imwrite(tmp_path / "a.tif", np.zeros((64, 64), np.uint16), compression="zlib")
+    with tifffile.TiffFile(tmp_path / "a.tif") as tif:
+        offsets = [tif.pages[0].tags[tag].valueoffset for tag in (256, 257)]  # ImageWidth, ImageLength
+    data = bytearray((tmp_path / "a.tif").read_bytes())
+    for offset in offsets:
+        data[offset : offset + 4] = struct.pack("<I", 200_000)
+    (tmp_path / "a.tif").write_bytes(bytes(data))
+    for lazy in (False, True):
+        with pytest.raises(UserError, match=r"a.tif: declares 200000x200000 uint16 pixels \(74.5 GiB\), more than the"):
+            read_image(tmp_path / "a.tif", lazy=lazy)

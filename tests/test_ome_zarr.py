@@ -15,6 +15,7 @@ import zarr
 
 from img2img.cli import main
 from img2img.errors import UserError
+from img2img.io.atomic import temporary_name
 from img2img.inference import Predictor
 from img2img.inference.outputs import find_inputs, plan_outputs
 from img2img.io import normalization, ome_zarr
@@ -264,7 +265,7 @@ def test_a_failure_part_way_leaves_neither_a_store_nor_a_temporary(translator, t
     monkeypatch.setattr(Predictor, "_run_batch", failing)
     assert infer(tmp_path / "in", "--model", translator, "--output", out, "--name", "{stem}.ome.zarr") == 1
     assert "img.tif: RuntimeError: device lost" in capsys.readouterr().err
-    assert seen[0] == [f".img.ome.tmp-{os.getpid()}.zarr"]  # written under a hidden name meanwhile
+    assert seen[0] == [temporary_name(out / "img.ome.zarr").name]  # written under a hidden name meanwhile
     assert list(out.iterdir()) == []
 
 
@@ -273,7 +274,7 @@ def test_skip_existing_keeps_finished_stores_and_removes_stale_temporaries(trans
         write_image(tmp_path / "in" / f"img_{i}.tif", pixels((70, 90), seed=i), axes="YX")
     out = tmp_path / "out"
     finished = write_image(out / "img_0.ome.zarr", np.full((70, 90), 7, np.uint16), axes="YX")
-    stale = out / ".img_1.ome.tmp-12345.zarr"  # what a killed run writing img_1.ome.zarr leaves
+    stale = out / ".img_1.ome.tmp-999999999.zarr"  # what a killed run (a pid no process has) leaves
     (stale / "0").mkdir(parents=True)
     (stale / "0" / "0.0").write_bytes(b"half a chunk")
     args = [tmp_path / "in", "--model", translator, "--output", out, "--name", "{stem}.ome.zarr"]

@@ -42,3 +42,14 @@ def test_sync_batchnorm_on_a_cpu_is_a_one_line_error(tmp_path):
                                          "trainer": {"accelerator": "cpu", "sync_batchnorm": True}})
     with pytest.raises(UserError, match="SyncBatchNorm runs on GPUs only"):
         _build_trainer(config, [], progress=False)
+
+
+def test_training_leaves_the_processs_float_state_as_it_found_it(trained):
+    """Training flushes subnormal floats for speed (process-wide CPU state); a napari session or a
+    pipeline that trains and then computes on must get IEEE floats back (it once kept the switch,
+    which broke later code that needs subnormals)."""
+    from img2img.training.speed import _flushing_denormals
+
+    assert (trained / "checkpoints" / "last.ckpt").exists()  # a training ran in this process
+    assert not _flushing_denormals()
+    assert float("5e-324") * 1.0 > 0.0

@@ -42,14 +42,18 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> TrainConfig:
         model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
         generator = model.get("generator") if isinstance(model.get("generator"), dict) else {}
         data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
-        name = model.get("name", "pix2pix")
+        name = _text(model.get("name", "pix2pix"))  # the keys that pick a schema, as far as they are text
         unpaired = name in UNPAIRED_MODELS
         default_data = "unpaired" if unpaired else "single" if name in RESTORATION_MODELS else "paired"
         classes = {"model": MODEL_CONFIGS.get(name),
-                   "generator": ALL_GENERATOR_CONFIGS.get(generator.get("kind", DEFAULT_GENERATOR.get(name, "unet"))),
-                   "data": DATA_CONFIGS.get(data.get("kind", default_data))}
+                   "generator": ALL_GENERATOR_CONFIGS.get(_text(generator.get("kind", DEFAULT_GENERATOR.get(name, "unet")))),
+                   "data": DATA_CONFIGS.get(_text(data.get("kind", default_data)))}
         problems = [_describe(e, classes) for e in exc.errors()]
         raise UserError(f"{source}: " + "; ".join(problems)) from None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def apply_override(raw: dict[str, Any], item: str) -> None:
@@ -64,7 +68,12 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
         if not isinstance(child, dict):
             raise UserError(f"--set {item!r}: '{part}' is a value, not a section")
         node = child
-    node[parts[-1]] = yaml.safe_load(value)
+    try:
+        node[parts[-1]] = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"--set {item!r}: the value is not valid YAML ({problem}); "
+                        f"quote text, e.g. --set {key.strip()}=\"'...'\"") from None
 
 
 def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None]) -> str:
@@ -75,6 +84,8 @@ def _describe(error: dict[str, Any], classes: dict[str, type[BaseModel] | None])
         return f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
     if error["type"] == "missing":
         return f"missing required key '{key}'"
+    if error["type"] == "bool_for_number":  # raised for a section, naming its key (schema.Section)
+        return f"'{'.'.join(loc + [error['ctx']['field']])}': {error['msg']}"
     if error["type"] == "union_tag_invalid":
         if loc[-1:] == ["generator"]:
             kinds = error.get("ctx", {}).get("expected_tags") or ", ".join(sorted(GENERATOR_CONFIGS))

@@ -7,10 +7,12 @@ rather than one global bag of options that every model reads.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from img2img.io.channels import InputChannels
 from img2img.io.normalization import Normalization
@@ -18,6 +20,43 @@ from img2img.io.normalization import Normalization
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, raw: Any) -> Any:
+        """pydantic takes true as 1 where a number is expected, and YAML reads true, yes and on as
+        booleans: `schedule.steps: true` trained a single step without a word. (A model validator:
+        pydantic allows no field validator on the discriminator fields `name` and `kind`.)"""
+        if not isinstance(raw, dict):
+            return raw
+        for name, value in raw.items():
+            field = cls.model_fields.get(name)
+            kind = _number_kind(field.annotation) if field is not None else None
+            items = value if isinstance(value, (list, tuple)) else [value]
+            if kind is not None and any(isinstance(v, bool) for v in items):
+                raise PydanticCustomError(
+                    "bool_for_number", "expected {kind}, got {value} (YAML reads true/false, yes/no and on/off as booleans)",
+                    {"field": name, "kind": kind, "value": json.dumps(value)},
+                )
+        return raw
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """"a whole number" or "a number" where an annotation takes numbers but no booleans, else None."""
+    kinds = _types_in(annotation)
+    if bool in kinds or any(isinstance(k, bool) for k in kinds):
+        return None
+    return "a whole number" if int in kinds else "a number" if float in kinds else None
+
+
+def _types_in(annotation: Any) -> set:
+    """The types (and Literal values) an annotation admits, through unions, Optional and tuples."""
+    if annotation is Any:
+        return {bool, int, float}
+    if get_origin(annotation) is Literal:
+        return set(get_args(annotation))
+    args = get_args(annotation)
+    return set().union(*(_types_in(a) for a in args)) if args else {annotation}
 
 
 class DataConfig(Section):
@@ -416,6 +455,7 @@ class TrainConfig(Section):
             return raw
         model = raw.get("model")
         name = model.get("name") if isinstance(model, dict) else None
+        name = name if isinstance(name, str) else None  # a list or a number: validation below says so
         unpaired = name in UNPAIRED_MODELS
         raw = dict(raw)
         data = raw.get("data")

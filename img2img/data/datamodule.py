@@ -59,6 +59,7 @@ class PairedDataModule(pl.LightningDataModule):
         self.out_channels, self.target_dtype = check_targets(
             self.train_pairs + self.val_pairs, [t for _, t in self.train_files + self.val_files]
         )
+        warn_if_all_masks_empty(self.train_pairs, data.target_dir)
 
     def _hold_back_pieces(self, rescaled: bool) -> tuple[list, list, list, list]:
         """Training rectangles and one validation piece of each image, with their files; images
@@ -113,6 +114,15 @@ class PairedDataModule(pl.LightningDataModule):
         # Whole images differ in size, so one per batch.
         return DataLoader(WholeImageDataset(self.val_pairs, self.size_multiple), batch_size=1, num_workers=0,
                           generator=loader_generator(self.config.seed))  # validating draws nothing from global RNGs
+
+
+def warn_if_all_masks_empty(pairs: list[TrainingPair], folder) -> None:
+    """Masks without a single object in any training pair teach nothing but background, yet such a
+    run trains to the end without a sign of it (an export that lost the labels, the wrong folder)."""
+    labels = [p.labels for p in pairs if p.labels is not None]
+    if labels and not any(np.any(mask) for mask in labels):
+        warnings.warn(f"{folder}: every training mask is empty (no pixel above 0), so the model can only learn "
+                      "background; check that the folder holds label masks (objects > 0) for these images")
 
 
 def split_pairs(pairs: list, val_fraction: float, seed: int) -> tuple[list, list]:

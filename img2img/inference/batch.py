@@ -7,7 +7,7 @@ on the disk. A file that fails is reported and skipped; the summary says what ha
 
 from __future__ import annotations
 
-import shutil
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,8 +17,8 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from img2img.errors import UserError
-from img2img.inference.outputs import Job
-from img2img.io.atomic import leftover_temporaries
+from img2img.inference.outputs import Job, check_writable, os_reason
+from img2img.io.atomic import leftover_temporaries, remove_temporary
 from img2img.io.images import Image, read_image, write_image
 
 
@@ -39,15 +39,19 @@ class BatchReport:
 
 
 def remove_stale_temporaries(jobs: list[Job]) -> None:
-    """Delete `.NAME.tmp-PID.ext` files, and OME-Zarr folders, a killed run left beside our outputs
-    (see io.atomic)."""
+    """Delete the temporaries (`.NAME.tmp-HOST-PID.ext` files, and OME-Zarr folders) that killed
+    runs left beside our outputs; those of live runs, writing into this folder right now, and of
+    other hosts stay (see io.atomic.leftover_temporaries)."""
+    listings: dict[Path, list[str]] = {}  # each folder listed once, not once per output
     for job in jobs:
         for path in job.outputs():
-            for stale in leftover_temporaries(path):
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+            if path.parent not in listings:
+                try:
+                    listings[path.parent] = [n for n in os.listdir(path.parent) if n.startswith(".") and ".tmp-" in n]
+                except OSError:  # no folder yet: nothing was left
+                    listings[path.parent] = []
+            for stale in leftover_temporaries(path, listings[path.parent]):
+                remove_temporary(stale)
 
 
 def run_files(
@@ -65,6 +69,7 @@ def run_files(
         jobs = [j for j in jobs if j.source not in finished]
         for source in report.skipped if on_file else ():
             on_file(source)
+    check_writable(jobs)  # a read-only or full output folder fails here, before any image is run
     remove_stale_temporaries(jobs)
     start = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
@@ -102,11 +107,24 @@ def run_files(
 def write_outputs(outputs: list[tuple]) -> Path:
     """Write (path, array, axes, resolution) tuples; return the first (the main result).
 
-    An array of None was streamed into place while predicting (an OME-Zarr result).
+    An array of None was streamed into place while predicting (an OME-Zarr result). If one
+    output cannot be written (a full disk), those of this call already in place are removed as
+    well: a job leaves all of its results or none (`Job.done` then redoes it), never a label image
+    without its probabilities.
     """
+    placed = [path for path, data, *_ in outputs if data is None]
     for path, data, axes, resolution in outputs:
-        if data is not None:
+        if data is None:
+            continue
+        try:
             write_image(path, data, axes=axes, resolution=resolution)
+        except BaseException as exc:
+            for done in placed:
+                remove_temporary(done)
+            if isinstance(exc, OSError):
+                raise UserError(f"{path} not written: {os_reason(exc)}; nothing of this result was kept") from exc
+            raise
+        placed.append(path)
     return outputs[0][0]
 
 
@@ -143,6 +161,8 @@ def _megapixels(image: Image) -> float:
 def _reason(exc: Exception, path: Path) -> str:
     """One line naming the file; unexpected errors keep their type so they can be reported."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if not isinstance(exc, UserError):
+    if isinstance(exc, OSError) and exc.errno is not None:  # e.g. a full disk under a streamed OME-Zarr result
+        text = f"{os_reason(exc)}" + (f": {exc.filename}" if exc.filename else "")
+    elif not isinstance(exc, UserError):
         text = f"{type(exc).__name__}: {text}"
     return text if str(path) in text else f"{path}: {text}"

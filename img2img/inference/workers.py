@@ -38,16 +38,19 @@ class PredictorOptions:
     tta: bool = False
 
 
-def worker_devices(device: str, workers: int | None) -> list[str]:
+def worker_devices(device: str, workers: int | None, jobs: int | None = None) -> list[str]:
     """The device of each worker process.
 
     auto: every visible GPU once, or the GPU a launcher assigned (LOCAL_RANK / SLURM_LOCALID),
-    else the CPU. `workers` asks for that many processes, cycling over the GPUs (or CPUs).
+    else the CPU. `workers` asks for that many processes (at most one per job), cycling over the GPUs
+    (or CPUs).
     """
     gpus = torch.cuda.device_count()
     local = os.environ.get("LOCAL_RANK", os.environ.get("SLURM_LOCALID"))
     if workers is not None and workers < 1:
         raise UserError(f"--workers {workers}: must be at least 1")
+    if workers is not None and jobs is not None:
+        workers = min(workers, max(1, jobs))  # more would have nothing to do (and --workers 10**9 filled memory)
     if device == "auto" and gpus:
         if local is not None and workers is None:
             return [f"cuda:{int(local) % gpus}"]
@@ -62,7 +65,7 @@ def infer_files(
     """Run `jobs` on every worker device; one report for all."""
     from img2img.inference.predictor import Predictor
 
-    devices = worker_devices(options.device, workers)
+    devices = worker_devices(options.device, workers, len(jobs))
     if len(devices) == 1 or len(jobs) <= 1:
         predictor = Predictor.from_checkpoint(checkpoint, **{**asdict(options), "device": devices[0]})
         return run_files(predictor, jobs, skip_existing=skip_existing, progress=progress)

@@ -7,6 +7,10 @@ Every failure a user can cause ends in a one-line `UserError` that names the fil
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,17 +173,67 @@ def _read_zarr(path: Path, lazy: bool) -> Image:
 
 
 def _read_tiff(path: Path, lazy: bool = False) -> Image:
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            data = _memory_map(tif) if lazy else None
-            if data is None:
-                data = series.asarray()
-            axes = canonical_axes(series.axes)
-            resolution = read_resolution(tif)
-    except Exception as exc:  # tifffile raises many types for damaged files
-        raise UserError(f"{path}: cannot read TIFF ({_first_line(exc)}); is the file complete?") from None
+    with _tifffile_complaints() as complaints:
+        try:
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                data = _memory_map(tif) if lazy else None
+                if data is None:
+                    _check_fits_in_memory(path, series.shape, series.dtype)
+                    data = series.asarray()
+                axes = canonical_axes(series.axes)
+                resolution = read_resolution(tif)
+        except UserError:
+            raise
+        except Exception as exc:  # tifffile raises many types for damaged files (MemoryError too)
+            raise UserError(f"{path}: cannot read TIFF ({_first_line(exc)}); is the file complete?") from None
+    # A damaged file can also come back as an empty or misshapen array, with only a log message.
+    if data.size == 0 or tuple(data.shape) != tuple(series.shape) or len(axes) != data.ndim:
+        reason = complaints[0] if complaints else f"{data.shape} pixels for a {series.shape} image"
+        raise UserError(f"{path}: cannot read TIFF ({reason}); is the file complete?")
+    if complaints:
+        warnings.warn(f"{path.name}: tifffile: {complaints[0]}", stacklevel=3)
     return Image(data=data, axes=axes, path=path, resolution=resolution)
+
+
+def _check_fits_in_memory(path: Path, shape: tuple[int, ...], dtype) -> None:
+    """A compressed TIFF is decoded whole: one whose header declares more pixels than this machine
+    can hold (a damaged header, or a real giant) is one line, not the out-of-memory killer."""
+    needed = math.prod(shape) * np.dtype(dtype).itemsize
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise UserError(f"{path}: declares {'x'.join(map(str, shape))} {np.dtype(dtype)} pixels ({needed / 2**30:.1f} GiB), "
+                        f"more than the {available / 2**30:.1f} GiB of free memory; if the file is whole, save it "
+                        "uncompressed (read piece by piece) or as OME-Zarr")
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def _tifffile_complaints():
+    """Collect what tifffile logs while reading (instead of letting it print several lines),
+    so a damaged file gives one line of ours."""
+    logger = logging.getLogger("tifffile")
+    complaints: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            complaints.append(record.getMessage().splitlines()[0][:200])
+
+    handler, propagate = Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield complaints
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _memory_map(tif: tifffile.TiffFile) -> np.ndarray | None:

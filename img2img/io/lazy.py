@@ -19,14 +19,17 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from img2img.errors import UserError
+
 
 class LazyPixels:
     """A stored array (anything with `shape`, `dtype` and basic slicing, e.g. `zarr.Array`) read on
     demand; `astype` converts what is read (int16 -> float32), not the store."""
 
-    def __init__(self, array, dtype: np.dtype | str | None = None):
+    def __init__(self, array, dtype: np.dtype | str | None = None, source: str | None = None):
         self.array = array
         self.dtype = np.dtype(dtype or array.dtype)
+        self.source = source  # the store, named in errors
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -44,14 +47,19 @@ class LazyPixels:
         return self.shape[0]
 
     def __getitem__(self, key) -> np.ndarray:
-        return np.asarray(self.array[key]).astype(self.dtype, copy=False)
+        try:
+            block = np.asarray(self.array[key])
+        except Exception as exc:  # a damaged chunk: codec and format errors of many types
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise UserError(f"{self.source or 'stored image'}: cannot read pixels ({reason}); is the store complete?") from None
+        return block.astype(self.dtype, copy=False)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         data = self[...]
         return data if dtype is None else data.astype(dtype, copy=False)
 
     def astype(self, dtype) -> "LazyPixels":
-        return LazyPixels(self.array, dtype)
+        return LazyPixels(self.array, dtype, self.source)
 
 
 class PlanesView:

@@ -66,7 +66,7 @@ def read(path: Path, lazy: bool = False) -> tuple[np.ndarray | LazyPixels, str, 
         raise UserError(f"{path}: dataset '{dataset['path']}' does not match its {len(axes)} axes {names}")
     dtype = np.dtype(array.dtype)
     native = dtype.newbyteorder("=") if dtype.byteorder not in "=|" else dtype
-    data = LazyPixels(array, native)
+    data = LazyPixels(array, native, source=str(path))
     return (data if lazy else np.asarray(data)), axes, _resolution(names, scale, multiscale["axes"])
 
 

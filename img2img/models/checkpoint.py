@@ -24,8 +24,8 @@ def read_checkpoint(path: str | Path) -> dict:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # damaged zip, truncated file, foreign pickle
         if str(exc).startswith(WEIGHTS_ONLY_REFUSAL):
-            raise UserError(f"{path}: refused by the safe loader, which runs no pickled code "
-                            f"({_refusal_reason(str(exc))}); pass a .ckpt written by 'img2img train'") from None
+            raise UserError(f"{path}: cannot load checkpoint: the safe loader, which runs no pickled code, refused "
+                            f"it ({_refusal_reason(str(exc))}); pass a .ckpt written by 'img2img train'") from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{path}: cannot load checkpoint ({reason[:200]}); pass a .ckpt written by 'img2img train'") from None
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None

@@ -8,9 +8,8 @@ import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
 import yaml
-from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
+from pytorch_lightning.callbacks import LearningRateMonitor
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
@@ -20,11 +19,13 @@ from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
 from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
+from img2img.training.checkpoints import AtomicCheckpointIO, checkpoint_callbacks, last_checkpoint, remove_leftovers
 from img2img.training.finetune import fine_tune
+from img2img.training.interruption import Interruption
 from img2img.training.progress import RunProgressBar
 from img2img.training.random_state import RandomState
 from img2img.training.resume_check import check_resume, check_resumed_data
-from img2img.training.speed import SpeedSwitches, on_gpu, resolve_speed
+from img2img.training.speed import SpeedSwitches, flush_denormals, on_gpu, resolve_speed
 from img2img.training.strategy import GanDDPStrategy
 from img2img.training.throughput import Throughput
 from img2img.training.train_log import TrainLog
@@ -40,7 +41,15 @@ def train(
     `callbacks` are extra Lightning callbacks: the napari plugin uses them to plot the loss
     live and to stop training on a button press. `progress`: a bar over the whole run in a
     terminal, plain lines where stdout is a file, and the summary; False prints nothing (the
-    plugin). OUTPUT_DIR/train.log gets the same lines either way."""
+    plugin). OUTPUT_DIR/train.log gets the same lines either way.
+
+    SIGINT (Ctrl-C) or SIGTERM (a time limit) stops training after the current step; last.ckpt is
+    saved and `TrainingInterrupted` raised (interruption.py)."""
+    with flush_denormals():
+        return _train(config, resume, progress, callbacks)
+
+
+def _train(config: TrainConfig, resume: str | Path | None, progress: bool, callbacks: list[pl.Callback] | None) -> Path:
     out = Path(config.output_dir)
     if resume is not None:
         resumed = check_resume(Path(resume), config)
@@ -55,22 +64,20 @@ def train(
     in_terminal = progress and sys.stdout.isatty()
     log = TrainLog(out / "train.log", config, echo="validation" if in_terminal else "all" if progress else "none")
     pl.seed_everything(config.seed, workers=True, verbose=False)
-    # Subnormal floats (tiny GAN gradients) run through slow microcode paths on x86 CPUs: a small
-    # CycleGAN step took 8 s with them and 1.4 s without. Values below 1e-38 change no result here.
-    torch.set_flush_denormal(True)
     _quiet_lightning()
     # best.ckpt follows validation F1 (segmentation), PSNR (translation) or the cycle L1 (CycleGAN):
-    # `config.best_metric` and `best_mode`. last.ckpt is refreshed at every validation (so an
-    # interrupted run can be resumed) and once more at the end.
-    checkpoints = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="best", monitor=config.best_metric, mode=config.best_mode, save_last=True,
-        auto_insert_metric_name=False, enable_version_counter=False,
-    )
+    # `config.best_metric` and `best_mode`. last.ckpt is rewritten at every validation (so a killed
+    # run can be resumed), when a signal stops the run, and at the end (checkpoints.py).
+    checkpoints, last_checkpoints = checkpoint_callbacks(config)
+    last = last_checkpoint(config)
+    if resume is not None:
+        remove_leftovers(last.parent)
+    interruption = Interruption(last)
     datamodule = build_datamodule(config, progress=progress)
     # Data modules whose samplers split every epoch over the ranks themselves (data/sampling.py)
     # keep them; others get Lightning's DistributedSampler.
     own_split = getattr(datamodule, "splits_over_ranks", False)
-    trainer = _build_trainer(config, [checkpoints, log, *(callbacks or [])], in_terminal,
+    trainer = _build_trainer(config, [checkpoints, last_checkpoints, interruption, log, *(callbacks or [])], in_terminal,
                              distributed_sampler=not own_split)
     model = build_model(
         config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype
@@ -86,14 +93,19 @@ def train(
     with atomic_path(out / "config.yaml") as tmp:
         tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume)
-    last = out / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(last, weights_only=False)  # the full state, so --resume continues exactly
     best = Path(checkpoints.best_model_path or last)
-    if trainer.is_global_zero and config.task == "segmentation" and config.segmentation.fit_decoding:
+    stopped = interruption.interrupted(trainer, model.training_steps_done, config.schedule.steps)
+    if (trainer.is_global_zero and stopped is None and config.task == "segmentation"
+            and config.segmentation.fit_decoding):
         log.write(_fit_decoding(best, datamodule))
     if trainer.is_global_zero:
         for line in log.summary(best, last):
             log.write(line)
+        if stopped is not None:
+            log.write(f"{stopped}; last.ckpt saved", echo=False)
+    if stopped is not None:
+        raise stopped  # the CLI prints it with the command that resumes the run
     return best
 
 
@@ -134,6 +146,7 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
             sync_batchnorm=t.sync_batchnorm,
             use_distributed_sampler=distributed_sampler,
             precision=speed.precision,
+            plugins=[AtomicCheckpointIO()],
             # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
             logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
             callbacks=[*callbacks, LearningRateMonitor("step"), RandomState(), SpeedSwitches(speed), Throughput()]
@@ -168,5 +181,7 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
     # Our samplers resume inside an epoch by themselves (data/sampling.py), without Lightning's interface.
     warnings.filterwarnings("ignore", ".*dataloader is not resumable.*")
+    # train() refuses a folder with checkpoints unless resuming, where they are expected.
+    warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
     for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda", "lightning.pytorch"):
         logging.getLogger(name).setLevel(logging.WARNING)
