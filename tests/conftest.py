@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, settings
 
 # Fuzz tests (marked `fuzz`): a bounded run in the default suite, the long campaign on demand with
 # `pytest -m fuzz --hypothesis-profile=long`. No deadline: a 2-core CI machine is slow and uneven.
-settings.register_profile("img2img", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("img2img", max_examples=40, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("img2img")
 

@@ -20,6 +20,17 @@ from img2img.io.metadata import Resolution
 
 pytestmark = pytest.mark.fuzz
 
+
+@pytest.fixture(autouse=True, scope="module")
+def small_decode_limit():
+    """Mutated headers declare images of gigabytes; decoding them would make this test slow and
+    hungry, not stronger (the refusal itself is tested in test_hostile_files.py)."""
+    from img2img.io import images
+
+    images.DECODE_LIMIT_BYTES, before = 64 * 2**20, images.DECODE_LIMIT_BYTES
+    yield
+    images.DECODE_LIMIT_BYTES = before
+
 VALID = {  # kind -> (file name, writer of a small valid file)
     "tiff16": ("a.tif", lambda p: tifffile.imwrite(p, np.arange(48 * 40, dtype=np.uint16).reshape(48, 40))),
     "tiff_float_rgb": ("a.tif", lambda p: tifffile.imwrite(p, np.linspace(0, 1, 3 * 32 * 24, dtype=np.float32).reshape(32, 24, 3))),
