@@ -4,8 +4,9 @@ The CLI, the napari plugin and pipeline code all go through this class, so norma
 tiling, blending, precision and decoding happen the same way everywhere. Images of any size are
 cut into overlapping tiles (see `tiling.py`), run in batches on the device and blended back; the
 result keeps the input's plane axes and, for image outputs, its pixel type. An OME-Zarr input is read
-tile by tile from its store, and an OME-Zarr result is written band by band as tiles are blended,
-so neither needs to fit in memory.
+tile by tile from its store, and an OME-Zarr image result is written band by band as tiles are
+blended, so neither needs to fit in memory. Segmentation maps of large planes are streamed band by
+band into a block-by-block decoder (`segmentation/blockwise.py`); only the labels are held whole.
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
 from img2img.io.channels import CHANNELS_READ, adapt_channels
 from img2img.io.images import Image, is_zarr, read_image
 from img2img.io.lazy import LazyPixels
+from img2img.inference import large_maps
 from img2img.inference.masks import HoleMasks
 from img2img.inference.object_scale import ObjectScale
 from img2img.io.normalization import cast_clipped, unscale_from_unit
 from img2img.models.checkpoint import load_model
 from img2img.models.gan_base import GanModule
+from img2img.segmentation.blockwise import BlockDecoder, decoded_in_blocks, smoothing_margin, stack_labels
 from img2img.segmentation.encoding import decode_rescaled
 from img2img.segmentation.object_size import resize_planes, scaled_shape
+from img2img.segmentation.resize_rows import ResizedPlane, resize_bands
 
 OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
+BAND_PIXELS = 1 << 22  # TTA maps are handed to the block decoder this many pixels at a time
 # bf16 is kept only if, on the first tiles, it stays this close to float32 (network output in [-1, 1]).
 BF16_MEAN_TOLERANCE = 0.01
 BF16_MAX_TOLERANCE = 0.1
@@ -97,7 +102,8 @@ class Predictor:
         if output_dtype not in OUTPUT_DTYPES:
             raise UserError(f"--output-dtype {output_dtype}: use one of {', '.join(OUTPUT_DTYPES)}")
         if self.task == "segmentation" and output_dtype not in ("same", "uint16"):
-            raise UserError(f"--output-dtype {output_dtype}: label images are always uint16; the option is for image outputs")
+            raise UserError(f"--output-dtype {output_dtype}: label images are always uint16 (uint32 above 65,535 "
+                            "objects); the option is for image outputs")
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
         self.masks = HoleMasks(mask_dir, mask_rule, needed=getattr(model, "takes_mask", False))
@@ -145,8 +151,9 @@ class Predictor:
                 overlap: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
         """The model's result with the input's plane axes kept (YX -> YX, ZYX -> ZYX).
 
-        Segmentation: uint16 instance labels. Image models: the translated image in the input's
-        pixel type (or `output_dtype`), with channels where the input had them. `tile` and
+        Segmentation: uint16 instance labels (uint32 above 65,535 objects). Image models: the
+        translated image in the input's pixel type (or `output_dtype`), with channels where the
+        input had them. `tile` and
         `overlap` override the Predictor's for this call. Inpainting: `mask` (Y, X), nonzero = fill,
         joined with the Predictor's mask rules; known pixels come back unchanged.
         """
@@ -163,8 +170,10 @@ class Predictor:
         if into is not None:
             self._fill(planes, mask, into)
             return None
-        channels = 1 if self.task == "segmentation" else self.out_channels
-        out = np.empty((len(planes), channels) + self._out_size(planes), self.result_dtype(image.dtype))
+        if self.task == "segmentation":  # the label type follows the object count, known at the end
+            labels = stack_labels((self._segment(plane) for plane in planes), (len(planes),) + self._out_size(planes))
+            return from_planes(labels, self._plane_shape(image, axes, plane_axes), out_axes)
+        out = np.empty((len(planes), self.out_channels) + self._out_size(planes), self.result_dtype(image.dtype))
         self._fill(planes, mask, out)
         if "C" not in out_axes:
             out = out[:, 0]
@@ -174,13 +183,13 @@ class Predictor:
         """Write every plane's result into `out` (planes, C, Y, X) in its pixel type.
 
         Image results are written band by band as `_blend` yields them; labels plane by plane
-        (decoding instances needs the whole plane). Only `out[k, :, rows]` is assigned, so `out`
+        (objects are numbered over the whole plane). Only `out[k, :, rows]` is assigned, so `out`
         may be a store that cannot take a masked write.
         """
         dtype = np.dtype(out.dtype)
         for k, plane in enumerate(planes):
             if self.task == "segmentation":
-                out[k, :] = self._segment(plane)[1][None]
+                _put_labels(out, k, self._segment(plane))
                 continue
             lo, hi = self._output_range(plane)
             holes = known = None
@@ -200,13 +209,22 @@ class Predictor:
         """The network's output mapped to [0, 1], as (planes..., C, Y, X) float32.
 
         For segmentation, channel 0 is the foreground probability and channel 1 the object-centre map.
+        Large planes are filled band by band, so only the result is held whole.
         """
         image = _pixels(image)
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         with self._tiling(tile, overlap):
             planes, plane_axes = self._planes(image, axes)
-            out = np.stack([self._segment(p)[0] if self.task == "segmentation" else self._blend_whole(p)
-                            for p in planes])
+            out = np.empty((len(planes), self.out_channels) + self._out_size(planes), np.float32)
+            for k, plane in enumerate(planes):
+                if self.task != "segmentation":
+                    out[k] = self._blend_whole(plane)
+                elif not decoded_in_blocks(plane.shape[-2:]):
+                    out[k] = self._maps(plane)[0]
+                else:
+                    put = large_maps.into(out[k])
+                    for row, band in self._map_bands(plane, self._scale(plane)):
+                        put(row, band)
         return from_planes(out, self._plane_shape(image, axes, plane_axes), plane_axes + "CYX")
 
     @contextlib.contextmanager
@@ -239,7 +257,8 @@ class Predictor:
 
     def result_dtype(self, input_dtype: np.dtype) -> np.dtype:
         """'same' is the input's pixel type, unless the model was trained to produce another one
-        (8-bit brightfield -> 16-bit fluorescence): then that type."""
+        (8-bit brightfield -> 16-bit fluorescence): then that type. Labels: uint16 (the result
+        itself says uint32 when a plane has more than 65,535 objects)."""
         if self.task == "segmentation":
             return np.dtype(np.uint16)
         if self.output_dtype != "same":
@@ -261,7 +280,9 @@ class Predictor:
                 raise UserError(f"--channels names {len(self.channels)} channel(s) but the model takes {self.in_channels}")
             planes = planes[:, self.channels]
         elif self.config.input_channels != "as_stored":
-            if n != CHANNELS_READ[self.config.input_channels] or self.config.input_channels == "gray":
+            if n == 1 and self.config.input_channels == "rgb":  # a view: a 16k plane copied 3x is 1.5 GB
+                planes = np.broadcast_to(np.asarray(planes), (len(planes), 3) + planes.shape[2:])
+            elif n != CHANNELS_READ[self.config.input_channels] or self.config.input_channels == "gray":
                 planes = adapt_channels(np.asarray(planes), self.config.input_channels)
         elif n != self.in_channels:
             hint = ",".join(["0"] * self.in_channels) if n == 1 else ",".join(map(str, range(self.in_channels)))
@@ -302,19 +323,56 @@ class Predictor:
         planes, _ = self._planes(image, canonical_axes(axes or guess_axes(image.shape, self.in_channels)))
         return [self._maps(plane) for plane in planes]
 
-    def _segment(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(maps, labels) of one (C, H, W) plane at its own size, after rescaling it so that its
-        objects have the size the model was trained at (see `ObjectScale`)."""
-        maps, scale = self._maps(plane)
-        return maps, decode_rescaled(maps, self.config.segmentation.decoding, scale)
+    def _segment(self, plane: np.ndarray, maps_to: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+        """Instance labels of one (C, H, W) plane at its own size, after rescaling it so that its
+        objects have the size the model was trained at (see `ObjectScale`); its maps in [0, 1]
+        go to `maps_to(first_row, (C, n, W) band)` if given (whole, or band by band).
+
+        Planes up to `blockwise.WHOLE_PLANE_PIXELS` are decoded whole. Larger ones stream their
+        maps band by band into a `BlockDecoder`, so no full-size float maps and no whole-plane
+        watershed are held (a 16k x 16k plane in under 3 GB; docs/benchmarks.md).
+        """
+        decoding = self.config.segmentation.decoding
+        if not decoded_in_blocks(plane.shape[-2:]):
+            maps, scale = self._maps(plane)
+            if maps_to is not None:
+                maps_to(0, maps)
+            return decode_rescaled(maps, decoding, scale)
+        scale = self._scale(plane)
+        diameter = self.object_scale.model_diameter
+        decoder = BlockDecoder(plane.shape[-2:], lambda maps: decode_rescaled(maps, decoding, scale),
+                               margin=smoothing_margin(decoding.smoothing / scale),
+                               diameter=diameter / scale if diameter else None)
+        for row, band in self._map_bands(plane, scale):
+            if maps_to is not None:
+                maps_to(row, band)
+            decoder.add(row, band)
+        return decoder.finish()
 
     def _maps(self, plane: np.ndarray) -> tuple[np.ndarray, float]:
+        scale = self._scale(plane)
+        return self._maps_at(plane, scale), scale
+
+    def _scale(self, plane: np.ndarray) -> float:
         def labels_at(crop: np.ndarray, scale: float) -> np.ndarray:
             # The size estimate needs no averaging: it is a median over many objects.
             return decode_rescaled(self._maps_at(crop, scale, tta=False), self.config.segmentation.decoding, scale)
 
-        scale = self.object_scale.scale(plane, labels_at)
-        return self._maps_at(plane, scale), scale
+        return self.object_scale.scale(plane, labels_at)
+
+    def _map_bands(self, plane: np.ndarray, scale: float) -> Iterator[tuple[int, np.ndarray]]:
+        """`_maps_at(plane, scale)` as (first row, (C, n, W)) bands: the rescaled plane is made
+        where tiles read it and its maps are resized back as they come, so neither is held whole.
+        TTA's eight passes are averaged over whole planes as before and then cut into bands."""
+        if self.tta:
+            maps = self._maps_at(plane, scale)
+            step = max(1, BAND_PIXELS // maps.shape[-1])
+            yield from ((row, maps[:, row : row + step]) for row in range(0, maps.shape[1], step))
+            return
+        size = tuple(plane.shape[-2:])
+        source = plane if scale == 1.0 else ResizedPlane(plane, scaled_shape(size, scale))
+        bands = ((row, _to_unit(band)) for row, band in self._blend(source))
+        yield from bands if scale == 1.0 else resize_bands(bands, source.shape[-2:], size)
 
     def _maps_at(self, plane: np.ndarray, scale: float, tta: bool | None = None) -> np.ndarray:
         tta = self.tta if tta is None else tta
@@ -459,8 +517,9 @@ class Predictor:
     def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
         """(path, array, axes, resolution) to write for `image`: the result first, then the maps.
 
-        An OME-Zarr `destination` (without maps) is written here while predicting; its entry has
-        no array.
+        An OME-Zarr `destination` (without maps) is written here while predicting (labels plane by
+        plane, in the first plane's type), and so are the maps of planes decoded in blocks (band by
+        band, see `large_maps.py`); their entries have no array.
         """
         plane_axes = "".join(a for a in image.axes if a not in "CYX")
         _warn_nonfinite(image)
@@ -469,10 +528,18 @@ class Predictor:
                 raise UserError("probability maps are for segmentation models; this model writes images")
             planes, _ = self._planes(_pixels(image.data), canonical_axes(image.axes))
             shape = self._plane_shape(image.data, canonical_axes(image.axes), plane_axes)
-            maps, labels = zip(*(self._segment(p) for p in planes))
-            probs = from_planes(np.stack(maps), shape, plane_axes + "CYX")
-            labels = from_planes(np.stack(labels), shape, plane_axes + "YX")
-            return [(destination, labels, plane_axes + "YX", image.resolution),
+            size, count = tuple(planes.shape[-2:]), (len(planes),)
+            if decoded_in_blocks(size):  # maps written as they are made (large_maps.py)
+                probs = None
+                with large_maps.MapsWriter(probabilities, shape + (self.out_channels,) + size, plane_axes + "CYX",
+                                           image.resolution) as writer:
+                    labels = stack_labels((self._segment(p, writer.sink(k)) for k, p in enumerate(planes)), count + size)
+            else:
+                maps = np.empty(count + (self.out_channels,) + size, np.float32)
+                labels = stack_labels((self._segment(p, large_maps.into(maps[k])) for k, p in enumerate(planes)),
+                                      count + size)
+                probs = from_planes(maps, shape, plane_axes + "CYX")
+            return [(destination, from_planes(labels, shape, plane_axes + "YX"), plane_axes + "YX", image.resolution),
                     (probabilities, probs, plane_axes + "CYX", image.resolution)]
         mask = self.masks.from_file(image.path, image.data.shape, image.axes) if self.masks.needed else None
         resolution = image.resolution.scaled(self.scale) if image.resolution else None
@@ -481,11 +548,29 @@ class Predictor:
             from img2img.io import ome_zarr
 
             shape = self.output_shape(image.data.shape, image.axes)
+            if self.task == "segmentation":
+                self._labels_to_store(image, destination, shape, resolution)
+                return [(destination, None, out_axes, resolution)]
             with ome_zarr.create(destination, shape, self.result_dtype(image.data.dtype), out_axes, resolution) as into:
                 self._predict(_pixels(image.data), image.axes, mask, into=into)
             return [(destination, None, out_axes, resolution)]
         result = self.predict(image.data, image.axes, mask=mask)
         return [(destination, result, out_axes, resolution)]
+
+    def _labels_to_store(self, image: Image, destination: Path, shape: tuple[int, ...], resolution) -> None:
+        """Labels into an OME-Zarr, one plane held at a time. The store is made once the first
+        plane is decoded, in its label type (uint16, or uint32 above 65,535 objects)."""
+        from img2img.io import ome_zarr
+
+        planes, _ = self._planes(_pixels(image.data), canonical_axes(image.axes))
+        with contextlib.ExitStack() as stack:
+            store = None
+            for k, plane in enumerate(planes):
+                labels = self._segment(plane)
+                if store is None:
+                    store = stack.enter_context(ome_zarr.create(destination, shape, labels.dtype,
+                                                                self.output_axes(image.axes), resolution))
+                _put_labels(store, k, labels)
 
     def output_shape(self, shape: tuple[int, ...], axes: str) -> tuple[int, ...]:
         """Shape of `predict`'s result (in `output_axes` order) for an input of `shape` and `axes`."""
@@ -538,6 +623,23 @@ def _warn_nonfinite(image: Image) -> None:
 
 
 _NONFINITE_BLOCK_BYTES = 64e6  # rows read at a time, so a memory-mapped float image is never copied whole
+
+
+def _to_unit(band: np.ndarray) -> np.ndarray:
+    """[-1, 1] -> [0, 1] in place (as `_blend_whole` computes it): a blended band is a fresh array,
+    and a 16k-wide one is 60 MB."""
+    band += 1.0
+    band /= 2.0
+    return band
+
+
+def _put_labels(out, k: int, labels: np.ndarray) -> None:
+    """Plane k of a (planes, 1, Y, X) label array or store, refusing labels its type cannot hold."""
+    dtype = np.dtype(out.dtype)
+    if labels.dtype.itemsize > dtype.itemsize and labels.max() > np.iinfo(dtype).max:
+        raise UserError(f"{labels.max()} objects do not fit in this {dtype} label image (its type was set "
+                        "before this plane was decoded); write a .tif instead, which can be uint32 throughout")
+    out[k, :] = labels[None]
 
 
 def _pixels(image) -> np.ndarray | LazyPixels:

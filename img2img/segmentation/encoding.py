@@ -73,8 +73,9 @@ def target_to_labels(
     smoothing: float = 1.5,
     contact_threshold: float = 0.5,
 ) -> np.ndarray:
-    """Decode a (2, H, W) prediction in [0, 1] into uint16 instance labels; a third channel
-    (contact zones) removes its pixels above `contact_threshold` from the seeds.
+    """Decode a (2, H, W) prediction in [0, 1] into instance labels (uint16, or uint32 above
+    65,535 objects); a third channel (contact zones) removes its pixels above `contact_threshold`
+    from the seeds.
 
     Seeds are the parts of objects farther than `seed_threshold` of their radius from the
     edge; `smoothing` (Gaussian sigma, pixels) keeps noise from splitting one seed. Both
@@ -88,12 +89,14 @@ def target_to_labels(
             f"a segmentation prediction must have 2 channels (foreground, distance) or 3 (and contact zones), "
             f"got shape {prediction.shape}"
         )
-    prediction = np.clip(np.nan_to_num(prediction), 0.0, 1.0)
+    prediction = np.nan_to_num(prediction)  # a copy, clipped in place (memory: see blockwise.py)
+    np.clip(prediction, 0.0, 1.0, out=prediction)
     foreground = prediction[0] > foreground_threshold
     distance = ndimage.gaussian_filter(prediction[1], smoothing) if smoothing > 0 else prediction[1]
     seeds = distance > seed_threshold
     if prediction.shape[0] == 3:
         seeds &= prediction[2] <= contact_threshold
+    del prediction  # not needed during the watershed
     return seeded_watershed(distance, seeds, foreground, min_size)
 
 
@@ -109,25 +112,32 @@ def seeded_watershed(height: np.ndarray, seeds: np.ndarray, mask: np.ndarray, mi
     markers, n_seeds = ndimage.label(seeds & mask)
     components, _ = ndimage.label(mask)
     unseeded = np.ones(components.max() + 1, dtype=bool)
-    unseeded[np.unique(components[markers > 0])] = False
+    unseeded[components[markers > 0]] = False
     unseeded[0] = False
     orphans = unseeded[components]
     markers[orphans] = n_seeds + components[orphans]
+    del components, orphans  # freed before the watershed, the step that needs most memory
     labels = watershed(-height, markers, mask=mask)
+    del markers
     return remove_small_objects(labels, min_size)
 
 
 def remove_small_objects(labels: np.ndarray, min_size: int) -> np.ndarray:
-    """Drop objects with fewer than `min_size` pixels and number the rest 1..N as uint16."""
+    """Drop objects with fewer than `min_size` pixels and number the rest 1..N: uint16, or uint32
+    above 65,535 objects (Fiji, napari and tifffile read both; a 16k image of small nuclei can
+    hold that many)."""
     labels = np.asarray(labels)
     sizes = np.bincount(labels.ravel())
     small = sizes < min_size
     small[0] = False
     labels = np.where(small[labels], 0, labels)
     relabelled, _, _ = relabel_sequential(labels)
-    if relabelled.max() > np.iinfo(np.uint16).max:
-        raise UserError(f"{relabelled.max()} objects do not fit in a 16-bit label image")
-    return relabelled.astype(np.uint16)
+    return relabelled.astype(label_dtype(int(relabelled.max(initial=0))))
+
+
+def label_dtype(count: int) -> np.dtype:
+    """The label image type for `count` objects: uint16 up to 65,535, else uint32."""
+    return np.dtype(np.uint16 if count <= np.iinfo(np.uint16).max else np.uint32)
 
 
 def decode_rescaled(prediction: np.ndarray, decoding, scale: float = 1.0) -> np.ndarray:
