@@ -178,7 +178,7 @@ def run_train(args) -> int:
 
 
 def run_infer(args) -> int:
-    from img2img.inference.outputs import check_template, check_writable, find_inputs, parse_shard, plan_outputs, take_shard
+    from img2img.inference.outputs import check_template, find_inputs, parse_shard, plan_outputs, take_shard
     from img2img.inference.workers import PredictorOptions, infer_files
 
     check_template(args.name)  # a bad --name is one line before the (maybe long) search for inputs
@@ -193,7 +193,6 @@ def run_infer(args) -> int:
             print(f"{job.source} -> {', '.join(map(str, job.outputs()))} [{state}]")
         print(f"dry run: {len(jobs)} file(s){shard}; nothing written")
         return 0
-    check_writable(jobs, args.skip_existing)  # a read-only or misplaced --output fails now, not after the model ran
     options = PredictorOptions(
         device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
         precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from img2img.errors import UserError
-from img2img.inference.outputs import Job, check_writable, os_reason
+from img2img.errors import UserError, first_line
+from img2img.inference.outputs import Job, os_reason
 from img2img.io.atomic import leftover_temporaries, remove_temporary
 from img2img.io.images import Image, read_image, write_image
 
@@ -69,7 +69,6 @@ def run_files(
         jobs = [j for j in jobs if j.source not in finished]
         for source in report.skipped if on_file else ():
             on_file(source)
-    check_writable(jobs)  # a read-only or full output folder fails here, before any image is run
     remove_stale_temporaries(jobs)
     start = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
@@ -160,9 +159,8 @@ def _megapixels(image: Image) -> float:
 
 def _reason(exc: Exception, path: Path) -> str:
     """One line naming the file; unexpected errors keep their type so they can be reported."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, OSError) and exc.errno is not None:  # e.g. a full disk under a streamed OME-Zarr result
         text = f"{os_reason(exc)}" + (f": {exc.filename}" if exc.filename else "")
-    elif not isinstance(exc, UserError):
-        text = f"{type(exc).__name__}: {text}"
+    else:
+        text = first_line(exc, typed=not isinstance(exc, UserError), limit=None)
     return text if str(path) in text else f"{path}: {text}"

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 from img2img.inference.batch import BatchReport, run_files, write_outputs
 from img2img.inference.device import default_batch, default_tile, resolve_device, resolve_precision
-from img2img.inference.outputs import DEFAULT_TEMPLATE, plan_outputs
+from img2img.inference.outputs import DEFAULT_TEMPLATE, check_writable, plan_outputs
 from img2img.inference.tiling import TileGrid, blend_rows, round_up
 from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
 from img2img.io.channels import CHANNELS_READ, adapt_channels
@@ -459,7 +459,7 @@ class Predictor:
                 try:
                     return self._compiled(x)
                 except Exception as error:  # e.g. no C++ compiler for the CPU backend: eager still works
-                    warnings.warn(f"--compile failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+                    warnings.warn(f"--compile failed ({first_line(error, typed=True)}); "
                                   "running without it", stacklevel=2)
                     self._compiled = None
             return self.model(x)
@@ -593,6 +593,7 @@ class Predictor:
     ) -> BatchReport:
         """Run on every file; a failing file is reported in the returned `BatchReport` and skipped."""
         jobs = plan_outputs(list(sources), Path(output_dir), probabilities=save_probabilities, template=template)
+        check_writable(jobs, skip_existing)  # a read-only or full output folder fails before any image is run
         return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
 
 

@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from img2img.errors import UserError
 from img2img.inference.batch import BatchReport, run_files
-from img2img.inference.outputs import Job, take_shard
+from img2img.inference.outputs import Job, check_writable, take_shard
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def infer_files(
     """Run `jobs` on every worker device; one report for all."""
     from img2img.inference.predictor import Predictor
 
+    check_writable(jobs, skip_existing)  # a read-only, full or misplaced --output fails now, before the model loads
     devices = worker_devices(options.device, workers, len(jobs))
     if len(devices) == 1 or len(jobs) <= 1:
         predictor = Predictor.from_checkpoint(checkpoint, **{**asdict(options), "device": devices[0]})

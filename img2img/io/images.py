@@ -20,7 +20,7 @@ import tifffile
 from PIL import Image as PILImage
 from skimage.segmentation import relabel_sequential
 
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 from img2img.io.atomic import atomic_path
 from img2img.io.axes import canonical_axes, guess_axes
 from img2img.io.metadata import Resolution, read_resolution
@@ -97,7 +97,7 @@ def _read_png_indices(path: Path) -> np.ndarray:
         with PILImage.open(path) as png:
             return np.asarray(png)
     except Exception as exc:
-        raise UserError(f"{path}: cannot read PNG ({_first_line(exc)}); is the file complete?") from None
+        raise UserError(f"{path}: cannot read PNG ({first_line(exc, typed=True, limit=None)}); is the file complete?") from None
 
 
 def read_image_raw(path: str | Path, lazy: bool = False) -> Image:
@@ -186,7 +186,7 @@ def _read_tiff(path: Path, lazy: bool = False) -> Image:
         except UserError:
             raise
         except Exception as exc:  # tifffile raises many types for damaged files (MemoryError too)
-            raise UserError(f"{path}: cannot read TIFF ({_first_line(exc)}); is the file complete?") from None
+            raise UserError(f"{path}: cannot read TIFF ({first_line(exc, typed=True, limit=None)}); is the file complete?") from None
     # A damaged file can also come back as an empty or misshapen array, with only a log message.
     if data.size == 0 or tuple(data.shape) != tuple(series.shape) or len(axes) != data.ndim:
         reason = complaints[0] if complaints else f"{data.shape} pixels for a {series.shape} image"
@@ -293,6 +293,3 @@ def _supported_pixels(data: np.ndarray, path: Path) -> np.ndarray:
     )
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

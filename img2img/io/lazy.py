@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 
 
 class LazyPixels:
@@ -50,8 +50,7 @@ class LazyPixels:
         try:
             block = np.asarray(self.array[key])
         except Exception as exc:  # a damaged chunk: codec and format errors of many types
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise UserError(f"{self.source or 'stored image'}: cannot read pixels ({reason}); is the store complete?") from None
+            raise UserError(f"{self.source or 'stored image'}: cannot read pixels ({first_line(exc)}); is the store complete?") from None
         return block.astype(self.dtype, copy=False)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:

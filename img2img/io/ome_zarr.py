@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 from img2img.io.atomic import atomic_directory
 from img2img.io.axes import canonical_axes, to_planes
 from img2img.io.images import image_stem
@@ -134,8 +134,7 @@ def _open_group(path: Path, inner: str = ""):
     except zarr.errors.GroupNotFoundError:
         raise UserError(f"{path}: not an OME-NGFF image (no zarr group metadata: .zgroup/.zattrs or zarr.json)") from None
     except Exception as exc:  # unreadable JSON, a permission problem, ...
-        text = str(exc).strip().splitlines()
-        raise UserError(f"{path}: cannot read OME-Zarr ({type(exc).__name__}: {text[0] if text else ''})") from None
+        raise UserError(f"{path}: cannot read OME-Zarr ({first_line(exc, typed=True, limit=None)})") from None
 
 
 def _ome_attributes(group) -> dict:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from pydantic import ValidationError
 
 from img2img.builtin import resolve_model_path
 from img2img.config.loading import validate_config
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 from img2img.models.gan_base import GanModule
 from img2img.models.registry import model_class
 
@@ -26,8 +27,7 @@ def read_checkpoint(path: str | Path) -> dict:
         if str(exc).startswith(WEIGHTS_ONLY_REFUSAL):
             raise UserError(f"{path}: cannot load checkpoint: the safe loader, which runs no pickled code, refused "
                             f"it ({_refusal_reason(str(exc))}); pass a .ckpt written by 'img2img train'") from None
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: cannot load checkpoint ({reason[:200]}); pass a .ckpt written by 'img2img train'") from None
+        raise UserError(f"{path}: cannot load checkpoint ({first_line(exc)}); pass a .ckpt written by 'img2img train'") from None
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
     if not isinstance(hparams, dict) or "img2img_version" not in hparams:
         raise UserError(f"{path}: not an img2img checkpoint; pass a .ckpt written by 'img2img train'")
@@ -60,11 +60,12 @@ def load_model(path: str | Path) -> GanModule:
     (the EMA weights, when the run kept an EMA)."""
     checkpoint = read_checkpoint(path)
     hparams = {k: v for k, v in checkpoint["hyper_parameters"].items() if k != "img2img_version"}
-    validate_config(hparams["config"], source=f"{path}: stored config")  # an edited file: one line, not a traceback
     try:
         model = model_class(checkpoint_model_name(checkpoint))(**hparams)
     except (TypeError, ValueError, KeyError) as exc:
-        raise UserError(f"{path}: the checkpoint's stored settings do not build a model ({exc}); "
+        if isinstance(exc, ValidationError):  # an edited stored config: the config's own one-line error
+            validate_config(hparams["config"], source=f"{path}: stored config")
+        raise UserError(f"{path}: the checkpoint's stored settings do not build a model ({first_line(exc)}); "
                         "pass a .ckpt written by 'img2img train'") from None
     model.ensure_ema()
     try:

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 
 # torchvision vgg19 "E" configuration: conv widths, "M" = 2x2 max pool.
 VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
@@ -61,7 +61,7 @@ def load_vgg_features(path: str | Path, last_layer: int) -> FeatureDistance:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise UserError(f"model.feature_weights {path}: cannot load ({str(exc).splitlines()[0][:150]})") from None
+        raise UserError(f"model.feature_weights {path}: cannot load ({first_line(exc, limit=150)})") from None
     state = state.get("state_dict", state) if isinstance(state, dict) else state
     state = {k.removeprefix("features."): v for k, v in state.items() if isinstance(v, torch.Tensor)}
     layers = vgg19_layers(last_layer)
@@ -73,5 +73,5 @@ def load_vgg_features(path: str | Path, last_layer: int) -> FeatureDistance:
     try:
         layers.load_state_dict({k: state[k] for k in wanted})
     except RuntimeError as exc:
-        raise UserError(f"model.feature_weights {path}: weights do not fit VGG-19 ({str(exc).splitlines()[0][:150]})") from None
+        raise UserError(f"model.feature_weights {path}: weights do not fit VGG-19 ({first_line(exc, limit=150)})") from None
     return FeatureDistance(layers)

@@ -15,7 +15,7 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
 from img2img.config.schema import TrainConfig
 from img2img.data.select import build_datamodule
-from img2img.errors import UserError
+from img2img.errors import UserError, first_line
 from img2img.io.atomic import atomic_path
 from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
@@ -156,10 +156,9 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
             num_sanity_val_steps=0,
         )
     except (MisconfigurationException, ValueError, RuntimeError, ImportError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(
             f"trainer settings (accelerator={t.accelerator!r}, devices={t.devices!r}, num_nodes={t.num_nodes}, "
-            f"strategy={t.strategy!r}, precision={speed.precision!r}) do not work on this machine: {reason}"
+            f"strategy={t.strategy!r}, precision={speed.precision!r}) do not work on this machine: {first_line(exc, limit=None)}"
         ) from None
 
 
