@@ -53,18 +53,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
-    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos"],
+    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos", "zebrafish"],
                    help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
                         "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit; "
                         "filaments: noisy cytoskeleton fibres (images/) and the clean scene (targets/), 16-bit; "
                         "larvae: clean simulated arenas (sim/) and camera-like other scenes (real/), 8-bit, "
                         "positions in .json, 256 px unless --size; "
-                        "photos: RGB photos (photo/) and paintings of other scenes (painting/), 256 px unless --size")
+                        "photos: RGB photos (photo/) and paintings of other scenes (painting/), 256 px unless --size; "
+                        "zebrafish: --n videos of larvae swimming in a dish (video_NNN/frame_NNNN.tif and positions.csv "
+                        "with every larva's head and heading), set up by --rig")
     p.add_argument("--output", required=True, type=Path, help="folder to create")
     p.add_argument("--n", type=int, default=200, help="number of images (default 200)")
     p.add_argument("--size", type=int, default=None, help="square size in pixels (default: random 256-1024 per side)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=100, help="zebrafish: frames per video (default 100)")
+    p.add_argument("--rig", type=Path, help="zebrafish: YAML of the dish, larvae, swimming and camera settings "
+                                            "(default: matched to the real recording, experiments/larvae_real/rig.yaml)")
     p.set_defaults(run=run_synth)
+
+    p = sub.add_parser("augment", help="translate simulated videos to look real, positions carried over, "
+                                       "as a tracker training set (CSV and DeepLabCut)")
+    p.add_argument("source", type=Path, help="folder that 'img2img synth zebrafish' wrote (video_NNN/ with positions.csv), "
+                                             "or one video folder")
+    p.add_argument("--model", required=True, type=Path, help="CycleGAN checkpoint trained simulated (A) -> real (B)")
+    p.add_argument("--output", required=True, type=Path, help="folder to write (outside SOURCE)")
+    p.add_argument("--scorer", default="img2img", help="DeepLabCut scorer name (default img2img)")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN direction (default AtoB)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=run_augment)
 
     p = sub.add_parser("train", help="train a model from a YAML config")
     p.add_argument("config", type=Path)
@@ -153,8 +169,37 @@ def build_parser() -> argparse.ArgumentParser:
 def run_synth(args) -> int:
     from img2img.data.synthetic import summary, write_synthetic_dataset
 
+    if args.kind == "zebrafish":
+        return _synth_zebrafish(args)
     paths = write_synthetic_dataset(args.kind, args.output, n=args.n, seed=args.seed, size=args.size)
     print(summary(args.kind, args.output, len(paths)))
+    return 0
+
+
+def _synth_zebrafish(args) -> int:
+    from img2img.data.synthetic.zebrafish import load_rig, write_videos
+
+    if args.n < 1 or args.frames < 1:
+        raise UserError(f"--n {args.n} --frames {args.frames}: give at least one video of at least one frame")
+    rig = load_rig(args.rig)
+    if args.size is not None:
+        rig = rig.scaled(args.size / rig.frame_size)
+    folders = write_videos(args.output, rig, args.n, args.frames, seed=args.seed)
+    print(f"wrote {len(folders)} video(s) of {args.frames} frames ({rig.frame_size} px, {rig.larvae} larvae each) "
+          f"to {args.output}, positions in each video's positions.csv, settings in {args.output / 'rig.yaml'}")
+    return 0
+
+
+def run_augment(args) -> int:
+    from img2img.tracking import augment_videos
+
+    report = augment_videos(args.source, args.model, args.output, scorer=args.scorer, device=args.device,
+                            direction=args.direction)
+    for name, video in report["videos"].items():
+        print(f"{name}: {video['frames']} frames, {video['animals']} animals, flicker {video['flicker_source']:.2f} -> "
+              f"{video['flicker_translated']:.2f} grey levels")
+    print(f"wrote {len(report['videos'])} translated video(s) with positions.csv, and DeepLabCut labels in "
+          f"{args.output / 'deeplabcut'}")
     return 0
 
 
