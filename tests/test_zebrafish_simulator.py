@@ -66,7 +66,10 @@ def test_rig_settings_come_from_yaml_with_one_line_errors(tmp_path):
     path.write_text("- a list\n")
     with pytest.raises(UserError, match="mapping"):
         load_rig(path)
-    assert Rig().scaled(0.5).larva.length == Rig().larva.length / 2 and Rig().scaled(0.5).frame_size == 512
+    half = Rig().scaled(0.5)
+    assert half.larva.length == Rig().larva.length / 2 and half.frame_size == 512
+    assert half.camera.noise == Rig().camera.noise / 2  # as frames shrunk by area averaging
+    assert Rig().scaled(2).camera.noise == Rig().camera.noise
 
 
 def test_synth_zebrafish_writes_videos_with_positions(tmp_path, capsys):

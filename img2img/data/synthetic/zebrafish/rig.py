@@ -71,7 +71,8 @@ class Rig(_Settings):
     camera: Camera = Camera()
 
     def scaled(self, factor: float) -> Rig:
-        """The same rig seen at `factor` times the resolution (lengths scale, shares and grey levels do not)."""
+        """The same rig seen at `factor` times the resolution, as real frames resized by area
+        averaging would show it: lengths scale, shares and grey levels do not, noise shrinks."""
         data = self.model_dump()
         data["frame_size"] = max(64, round(self.frame_size * factor))
         for key in ("rim_width", "texture_scale"):
@@ -81,6 +82,9 @@ class Rig(_Settings):
         data["larva"]["eye_size"] = tuple(v * factor for v in self.larva.eye_size)
         data["swimming"]["bout_speed"] *= factor
         data["camera"]["blur"] *= factor
+        # Shrinking frames by area averaging averages factor**-2 pixels' independent noise; a rig
+        # simulated small must be as noisy as the real frames shrunk (enlarging keeps the noise).
+        data["camera"]["noise"] *= min(1.0, factor)
         return Rig.model_validate(data)
 
 
