@@ -142,6 +142,26 @@ def build_parser() -> argparse.ArgumentParser:
                         "(histology, brightfield), or auto, decided per image from its background (default)")
     p.set_defaults(run=run_evaluate)
 
+    p = sub.add_parser("export", help="export a checkpoint as a BioImage.IO package, ONNX or TorchScript")
+    p.add_argument("model", metavar="CKPT", help="checkpoint (.ckpt) from 'img2img train', or builtin:nuclei")
+    p.add_argument("--output", required=True, type=Path,
+                   help="bioimageio: NAME.zip (zipped package) or a folder; onnx/torchscript: NAME.onnx / NAME.pt, "
+                        "or a folder to put it in")
+    p.add_argument("--format", default="bioimageio", choices=["bioimageio", "onnx", "torchscript"],
+                   help="bioimageio (default): a BioImage.IO model package with all three weight formats")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN: which generator to export (default AtoB)")
+    p.add_argument("--sample", type=Path, metavar="IMAGE",
+                   help="an image from the model's domain for the test tensors and cover (default: a synthetic one)")
+    p.add_argument("--name", help="model name in the package (default: the run folder or checkpoint name)")
+    p.add_argument("--author", action="append", dest="authors", metavar="NAME", help="package author (repeatable)")
+    p.add_argument("--license", default="CC-BY-4.0", help="SPDX license of the weights (default CC-BY-4.0)")
+    p.set_defaults(run=run_export)
+
+    p = sub.add_parser("info", help="show a checkpoint's or package's model card")
+    p.add_argument("model", metavar="CKPT", help="checkpoint (.ckpt), builtin:nuclei, or a package exported by img2img")
+    p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.set_defaults(run=run_info)
+
     p = sub.add_parser("demo", help="synthesize data, train Pix2Pix briefly, segment held-out images, write a report")
     p.add_argument("--output", type=Path, default=Path("demo_output"))
     p.add_argument("--steps", type=int, default=None, help="training steps (default: a few minutes on a CPU)")
@@ -281,6 +301,26 @@ def _colorize_evaluator():
 
 # Models scored against their own classical baselines, each from a folder of clean images or pairs.
 RESTORATION_EVALUATORS = {"superres": _superres_evaluator, "inpaint": _inpaint_evaluator, "colorize": _colorize_evaluator}
+
+
+def run_export(args) -> int:
+    from img2img.export import export_model
+
+    report = export_model(args.model, args.output, args.format, direction=args.direction, sample=args.sample,
+                          name=args.name, authors=args.authors, license=args.license)
+    print(report.summary())
+    return 0
+
+
+def run_info(args) -> int:
+    import json
+
+    from img2img.models.card import card_text, model_card
+    from img2img.models.checkpoint import read_checkpoint
+
+    card = model_card(read_checkpoint(args.model))
+    print(json.dumps(card, indent=2) if args.json else card_text(card))
+    return 0
 
 
 def run_demo(args) -> int:
