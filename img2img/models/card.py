@@ -81,7 +81,7 @@ def _lines(value: Any, depth: int, out: list[str], key: str | None = None) -> No
 def _generator_text(model: dict) -> str:
     g = model.get("generator") or {}
     kind = g.get("kind", "unet" if model["name"] in ("pix2pix", "colorize") else "")
-    sizes = ", ".join(f"{k} {g[k]}" for k in ("depth", "n_blocks", "base_channels", "n_dilated") if k in g)
+    sizes = ", ".join(f"{k} {g[k]}" for k in ("depth", "n_blocks", "base_channels", "n_dilated") if g.get(k) is not None)
     return f"{kind} ({sizes})".strip() if sizes else kind or model["name"]
 
 

@@ -1,5 +1,5 @@
-"""What the widgets need to know about a model as soon as it is chosen: its kind and the object
-size it was trained at. Read from the config stored in the checkpoint, so a damaged file is
+"""What the widgets need to know about a model as soon as it is chosen: its kind, the object
+size it was trained at and its model card. Read from the config stored in the checkpoint, so a damaged file is
 reported at once and controls that do not apply can be disabled before anything runs."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from img2img.builtin import resolve_model_path
+from img2img.models.card import card_line, card_text, model_card
 from img2img.models.checkpoint import read_checkpoint
 
 
@@ -15,6 +16,8 @@ class ModelFacts:
     name: str  # registry name: pix2pix, cyclegan, superres, inpaint, colorize
     task: str  # segmentation or translation
     object_diameter: float | None  # px the segmenter was trained at; None: it reads images as stored
+    card: str = ""  # the model card (`img2img info`), for a tooltip
+    summary: str = ""  # the card in one line, for the details line
 
     @property
     def train_kind(self) -> str:
@@ -24,7 +27,10 @@ class ModelFacts:
 
 def model_facts(source: str) -> ModelFacts:
     """Facts of a checkpoint path or builtin:NAME; a `UserError` in plain words if it is unreadable."""
-    config = read_checkpoint(resolve_model_path(source))["hyper_parameters"]["config"]
+    checkpoint = read_checkpoint(resolve_model_path(source))
+    config = checkpoint["hyper_parameters"]["config"]
     task = config.get("task", "segmentation")
     diameter = (config.get("segmentation") or {}).get("object_diameter") if task == "segmentation" else None
-    return ModelFacts(config["model"]["name"], task, None if diameter is None else float(diameter))
+    card = model_card(checkpoint)
+    return ModelFacts(config["model"]["name"], task, None if diameter is None else float(diameter),
+                      card_text(card), card_line(card))

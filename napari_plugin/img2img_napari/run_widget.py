@@ -140,6 +140,7 @@ class RunWidget(JobWidget):
         self.direction_box.setEnabled(False)
         self.mask_box.setEnabled(False)
         self.diameter_box.follow_model(None)
+        self.model_box.setToolTip("")
         if self.entry is None:
             return
         try:
@@ -151,7 +152,8 @@ class RunWidget(JobWidget):
         self.direction_box.setEnabled(facts.name == "cyclegan")
         self.mask_box.setEnabled(bool(getattr(model_class(facts.name), "takes_mask", False)))
         self.diameter_box.follow_model(facts.object_diameter)
-        self.status.setText("")
+        self.model_box.setToolTip(facts.card)  # the whole model card on hover
+        self.status.setText(facts.summary)
 
     def _image_layers(self) -> list[napari.layers.Image]:
         return [layer for layer in self.viewer.layers if isinstance(layer, napari.layers.Image)]

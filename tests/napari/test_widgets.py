@@ -14,6 +14,9 @@ def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, 
     widget = RunWidget(viewer)
     viewer.window.add_dock_widget(widget)
     assert widget.entry.source == "builtin:nuclei"
+    # The model card: whole on hover, in one line below.
+    assert "model: pix2pix" in widget.model_box.toolTip() and "input_channels: rgb" in widget.model_box.toolTip()
+    assert widget.status.text().startswith("pix2pix segmentation, 3->2 channels")
     (labels,) = run(widget, qtbot, "nuclei")
     assert not errors
     assert labels.name == "nuclei_nuclei" and labels._type_string == "labels"
@@ -89,6 +92,7 @@ def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp
     assert steps[-1] < 2000
     # The new model is offered, and selected, in the Run widget at once.
     assert runner.entry.source == str(trainer.checkpoint.resolve())
+    assert "baseline:" in runner.model_box.toolTip() and " steps" in runner.status.text()
     (labels,) = run(runner, qtbot, "nuclei")
     assert labels.data.shape == (512, 512) and not errors
     assert (tmp_path / "model" / "run" / "config.yaml").is_file()
