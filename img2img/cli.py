@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", type=Path,
                    help="image files (TIFF, PNG, JPG), OME-Zarr images (NAME.ome.zarr folders) and/or folders of them")
     p.add_argument("--model", required=True, type=Path,
-                   help="checkpoint (.ckpt) from 'img2img train', or builtin:nuclei for the packaged nuclei segmenter")
+                   help="checkpoint (.ckpt) from 'img2img train', builtin:nuclei for the packaged nuclei segmenter, "
+                        "or a BioImage.IO package (.zip or folder): one from 'img2img export' runs exactly as its "
+                        "checkpoint, one from elsewhere with its own pre- and post-processing")
     p.add_argument("--output", required=True, type=Path, help="folder for the results")
     p.add_argument("--pattern", default="*", help="glob for files inside input folders (default: all images)")
     p.add_argument("--recursive", action="store_true", help="also search subfolders (mirrored in --output)")
@@ -318,6 +320,14 @@ def run_info(args) -> int:
     from img2img.models.card import card_text, model_card
     from img2img.models.checkpoint import read_checkpoint
 
+    from img2img.models.packages import is_foreign_package
+
+    if is_foreign_package(args.model):
+        from img2img.inference.bmz_predictor import BmzPredictor, package_summary
+
+        card = package_summary(BmzPredictor(args.model, device="cpu"))
+        print(json.dumps(card, indent=2) if args.json else card_text(card, training=False))
+        return 0
     card = model_card(read_checkpoint(args.model))
     print(json.dumps(card, indent=2) if args.json else card_text(card))
     return 0

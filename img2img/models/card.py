@@ -43,11 +43,12 @@ def model_card(checkpoint: dict) -> dict[str, Any]:
     return card
 
 
-def card_text(card: dict[str, Any]) -> str:
-    """The card as aligned `key: value` lines (nested entries indented)."""
+def card_text(card: dict[str, Any], training: bool = True) -> str:
+    """The card as aligned `key: value` lines (nested entries indented); `training`: say when the
+    training facts are missing."""
     lines: list[str] = []
     _lines(card, 0, lines)
-    if "training" not in card:
+    if training and "training" not in card:
         lines.append("training: not recorded (checkpoint from before model cards, or not written by img2img train)")
     return "\n".join(lines)
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from img2img.builtin import resolve_model_path
 from img2img.models.card import card_line, card_text, model_card
 from img2img.models.checkpoint import read_checkpoint
+from img2img.models.packages import is_foreign_package
+
+FOREIGN = "bioimageio"  # ModelFacts.name of a package not made by img2img
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,11 @@ class ModelFacts:
 
 
 def model_facts(source: str) -> ModelFacts:
-    """Facts of a checkpoint path or builtin:NAME; a `UserError` in plain words if it is unreadable."""
+    """Facts of a checkpoint path, builtin:NAME or BioImage.IO package; a `UserError` in plain words if
+    it is unreadable. A package from elsewhere runs with its own processing: no choices to offer."""
+    if is_foreign_package(source):
+        return ModelFacts(FOREIGN, "translation", None, f"BioImage.IO package {source}", "BioImage.IO package "
+                          "from elsewhere: runs with its own pre- and post-processing")
     checkpoint = read_checkpoint(resolve_model_path(source))
     config = checkpoint["hyper_parameters"]["config"]
     task = config.get("task", "segmentation")

@@ -126,3 +126,20 @@ def test_train_superres_from_one_layer_then_upscale_it(viewer, qtbot, errors, tm
     assert upscaled._type_string == "image" and upscaled.data.shape == (1024, 1024)
     assert upscaled.data.dtype == viewer.layers["nuclei"].data.dtype
     assert tuple(upscaled.scale) == (0.2, 0.2)
+
+
+def test_a_bioimageio_package_from_elsewhere_runs_in_the_run_widget(viewer, qtbot, errors, tmp_path):
+    import pytest
+
+    pytest.importorskip("bioimageio.core", reason="the [export] extra is not installed")
+    from tests.bmz_foreign import foreign_forward, write_foreign_package
+
+    package = write_foreign_package(tmp_path / "smooth")
+    image = (np.random.default_rng(4).random((64, 80)) * 1000).astype(np.uint16)
+    viewer.add_image(image, name="cells")
+    widget = RunWidget(viewer)
+    widget.add_model(package)
+    assert "own pre- and post-processing" in widget.status.text() and not widget.mask_box.isEnabled()
+    (result,) = run(widget, qtbot, "cells")
+    assert not errors, errors
+    assert result.name == "cells_smooth" and np.abs(result.data - foreign_forward(image)).max() < 1e-5

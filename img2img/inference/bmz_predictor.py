@@ -1,0 +1,183 @@
+"""Running a BioImage.IO model package from elsewhere, with its own pre- and post-processing.
+
+Packages written by `img2img export` carry their checkpoint and run through our `Predictor`
+(`models/packages.py`). Any other package is run by bioimageio.core's prediction pipeline, which
+applies the package's declared processing: we only pick a weight format we can run
+(TorchScript, then the PyTorch state dict, then ONNX), shape each plane of an image into the
+package's axes, pad it to a size the package accepts (reflect) and crop the result back. Files go
+through the same batch machinery as our models (`run_files`), so naming, skipping, failures and
+atomic writes are the same. Supported: one 2D input (channel, y, x; batch optional) and image outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from img2img.errors import UserError, first_line
+from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
+from img2img.inference.object_scale import ObjectScale
+from img2img.io.images import Image
+
+WEIGHT_PRIORITY = ("torchscript", "pytorch_state_dict", "onnx")
+
+
+class BmzPredictor:
+    """The subset of `Predictor` that `run_files` and `img2img infer` use, for a foreign package."""
+
+    task = "translation"  # outputs are images (maps), written as float32
+    scale = 1
+
+    def __init__(self, path: Path, device: str = "auto", channels: list[int] | None = None):
+        try:
+            from bioimageio.core import create_prediction_pipeline, load_description
+            from bioimageio.spec import InvalidDescr
+        except ImportError:
+            raise UserError("running BioImage.IO packages needs bioimageio.core: "
+                            "pip install 'img2img-microscopy[export]'") from None
+        self.path = Path(path)
+        descr = load_description(self.path, perform_io_checks=False)
+        if isinstance(descr, InvalidDescr) or getattr(descr, "type", None) != "model":
+            raise UserError(f"{self.path}: not a valid BioImage.IO model description ({_first_error(descr)})")
+        self.descr = descr
+        weights = [f for f in WEIGHT_PRIORITY if getattr(descr.weights, f, None) is not None]
+        if not weights:
+            present = [f for f, w in descr.weights if w is not None]
+            raise UserError(f"{self.path}: weights in {', '.join(present) or 'no format'} only; img2img runs "
+                            f"{', '.join(WEIGHT_PRIORITY)} weights")
+        self.weight_format = weights[0]
+        if len(descr.inputs) != 1:
+            raise UserError(f"{self.path}: the package takes {len(descr.inputs)} inputs; img2img runs packages with one")
+        self.input = descr.inputs[0]
+        self.output = descr.outputs[0]
+        self.in_axes = [str(a.id) if a.type != "batch" else "batch" for a in self.input.axes]
+        unsupported = set(self.in_axes) - {"batch", "channel", "y", "x"}
+        if unsupported or not {"y", "x"} <= set(self.in_axes):
+            raise UserError(f"{self.path}: input axes {self.in_axes}; img2img runs 2D packages (channel, y, x)")
+        channel = next((a for a in self.input.axes if a.type == "channel"), None)
+        self.in_channels = len(channel.channel_names) if channel is not None else 1
+        self.channels = channels
+        devices = None if device == "auto" else [device]
+        try:
+            self.pipeline = create_prediction_pipeline(descr, weight_format=self.weight_format, devices=devices)
+        except Exception as exc:
+            raise UserError(f"{self.path}: cannot load its {self.weight_format} weights ({first_line(exc)})") from None
+        self.on_tiles = None
+        self.device = device
+        self.object_scale = ObjectScale(None, None)  # packages take images as they are (for the napari status)
+
+    @property
+    def out_channels(self) -> int:
+        channel = next((a for a in self.output.axes if a.type == "channel"), None)
+        return len(channel.channel_names) if channel is not None else 1
+
+    def count_tiles(self, shape: tuple[int, ...], axes: str, tile: int | None = None) -> int:
+        axes = canonical_axes(axes)
+        return int(np.prod([n for n, a in zip(shape, axes) if a not in "CYX"], dtype=np.int64))
+
+    def output_axes(self, axes: str) -> str:
+        """Axes of `predict`'s result for an input with `axes` (as `Predictor.output_axes`)."""
+        plane_axes = "".join(a for a in canonical_axes(axes) if a not in "CYX")
+        return plane_axes + ("YX" if self.out_channels == 1 else "CYX")
+
+    def predict(self, image: np.ndarray, axes: str | None = None, tile: int | None = None) -> np.ndarray:
+        """Float32 results for an image with `axes`, in `output_axes(axes)` order. `tile` is
+        accepted for the napari widget and ignored: packages run whole planes."""
+        image = np.asarray(image)
+        axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
+        planes, plane_axes = to_planes(image, axes)
+        if self.channels is not None:
+            planes = planes[:, self.channels]
+        if planes.shape[1] != self.in_channels:
+            raise UserError(f"image has {planes.shape[1]} channel(s) but the package takes {self.in_channels}; "
+                            "choose them with --channels")
+        results = []
+        for plane in planes:
+            results.append(self._run_plane(np.asarray(plane, np.float32)))
+            if self.on_tiles:
+                self.on_tiles(1)
+        out = np.stack(results)
+        out_axes = self.output_axes(axes)
+        return from_planes(out if "C" in out_axes else out[:, 0], tuple(image.shape[axes.index(a)] for a in plane_axes), out_axes)
+
+    def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
+        if probabilities is not None:
+            raise UserError("--probabilities is for img2img segmentation models; this package's outputs are written as they are")
+        result = self.predict(image.data, image.axes)
+        resolution = image.resolution.scaled(result.shape[-1] // image.data.shape[canonical_axes(image.axes).index("X")]) \
+            if image.resolution and result.shape[-1] >= image.data.shape[canonical_axes(image.axes).index("X")] else None
+        return [(destination, result, self.output_axes(image.axes), resolution)]
+
+    def _run_plane(self, plane: np.ndarray) -> np.ndarray:
+        """(C, H, W) -> (C_out, H', W') through the package's pipeline.
+
+        The package's pre-processing runs on the image as it is (so per-image statistics such as
+        percentiles or mean and variance are the image's own); the pre-processed tensor is then
+        padded (reflect) to a size the package accepts, run, post-processed, and cropped back."""
+        from bioimageio.core import Sample, Tensor
+
+        h, w = plane.shape[-2:]
+        member = str(self.input.id)
+        sample = Sample(members={member: Tensor.from_numpy(self._to_input_axes(plane), dims=self.in_axes)},
+                        stat={}, id="image")
+        padded_h, padded_w = (self._valid_size(axis, n) for axis, n in (("y", h), ("x", w)))
+        try:
+            self.pipeline.apply_preprocessing(sample)
+            ready = sample.members[member].data.to_numpy()
+            widths = [(0, padded_h - h) if a == "y" else (0, padded_w - w) if a == "x" else (0, 0) for a in self.in_axes]
+            ready = np.pad(ready, widths, mode="reflect" if min(h, w) > 1 else "edge")
+            padded = Sample(members={member: Tensor.from_numpy(ready, dims=self.in_axes)}, stat=sample.stat, id="image")
+            result = self.pipeline.predict_sample_without_blocking(padded, skip_preprocessing=True)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise UserError(f"{self.path}: the package's pipeline failed ({first_line(exc, typed=True)})") from None
+        out = result.members[str(self.output.id)].data
+        keep = [d for d in ("channel", "y", "x") if d in out.dims]
+        out = out.squeeze([d for d in out.dims if d not in keep]).transpose(*keep).to_numpy()
+        if "channel" not in keep:
+            out = out[None]
+        fy, fx = out.shape[-2] / padded_h, out.shape[-1] / padded_w
+        return np.ascontiguousarray(out[:, : round(h * fy), : round(w * fx)], dtype=np.float32)
+
+    def _to_input_axes(self, plane: np.ndarray) -> np.ndarray:
+        """(C, H, W) float32 in the package's input axis order (batch of one where it has a batch axis)."""
+        dims = ["channel", "y", "x"]
+        array = plane if "channel" in self.in_axes else plane[0]
+        if "channel" not in self.in_axes:
+            dims = ["y", "x"]
+        array = np.transpose(array, [dims.index(a) for a in self.in_axes if a != "batch"])
+        if "batch" in self.in_axes:
+            array = np.expand_dims(array, self.in_axes.index("batch"))
+        return np.ascontiguousarray(array, dtype=np.float32)
+
+    def _valid_size(self, axis: str, size: int) -> int:
+        described = next(a for a in self.input.axes if str(a.id) == axis).size
+        if isinstance(described, int):
+            if size > described:
+                raise UserError(f"{self.path}: the package takes {axis} = {described} px only; this image has {size}")
+            return described
+        if hasattr(described, "step"):
+            return described.get_size(max(0, described.get_n(size)))
+        return size
+
+
+def package_summary(predictor: BmzPredictor) -> dict:
+    """What `img2img info` shows for a package from elsewhere."""
+    descr = predictor.descr
+    return {"package": str(predictor.path), "name": descr.name, "description": descr.description,
+            "weights": [f for f, w in descr.weights if w is not None], "runs_with": predictor.weight_format,
+            "input": {"id": str(predictor.input.id), "axes": predictor.in_axes, "channels": predictor.in_channels,
+                      "preprocessing": [p.id for p in getattr(predictor.input, "preprocessing", [])]},
+            "output": {"id": str(predictor.output.id), "channels": predictor.out_channels,
+                       "postprocessing": [p.id for p in getattr(predictor.output, "postprocessing", [])]},
+            "note": "not made by img2img: runs with its own pre- and post-processing"}
+
+
+def _first_error(descr) -> str:
+    details = getattr(getattr(descr, "validation_summary", None), "details", None) or []
+    for detail in details:
+        for error in getattr(detail, "errors", []) or []:
+            return f"{'.'.join(map(str, error.loc))}: {error.msg}"[:200]
+    return "unknown reason"
