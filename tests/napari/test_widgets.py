@@ -10,7 +10,7 @@ from tests.napari.widget_helpers import WAIT_MS, run, start_small_training
 
 
 def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, qtbot, errors):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     widget = RunWidget(viewer)
     viewer.window.add_dock_widget(widget)
     assert widget.entry.source == "builtin:nuclei"
@@ -33,7 +33,7 @@ def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, 
 
 
 def test_stack_whole_and_current_plane(viewer, qtbot, errors):
-    viewer.open_sample("img2img", "nuclei_stack")
+    viewer.open_sample("img2img-microscopy", "nuclei_stack")
     stack = viewer.layers["nuclei_stack"]
     stack.scale = (3.0, 0.5, 0.5)
     widget = RunWidget(viewer)
@@ -76,7 +76,7 @@ def test_corrupt_checkpoint_is_a_notification_not_a_crash(viewer, qtbot, errors,
 
 
 def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp_path):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
     viewer.window.add_dock_widget(trainer)
@@ -99,7 +99,7 @@ def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp
 
 
 def test_restore_defaults_and_cyclegan_choices(viewer):
-    viewer.open_sample("img2img", "larvae")
+    viewer.open_sample("img2img-microscopy", "larvae")
     widget = TrainWidget(viewer)
     widget.steps_box.setValue(7)
     widget.patch_box.setValue(32)
@@ -111,7 +111,7 @@ def test_restore_defaults_and_cyclegan_choices(viewer):
 
 
 def test_train_superres_from_one_layer_then_upscale_it(viewer, qtbot, errors, tmp_path):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     viewer.layers["nuclei"].scale = (0.4, 0.4)
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
