@@ -40,8 +40,8 @@ def readme(*, name: str, card_text: str, model_name: str, task: str, scaling_mea
     lines += ["", "## Limits", "",
               "- The network sees what its training data showed; images from other instruments, stains or "
               "magnifications may need fine-tuning (`img2img train --init`).",
-              "- Tiling consumers should overlap tiles by about the receptive field stated in the model card; "
-              "img2img blends overlapping tiles itself.", ""]
+              "- The package declares no halo: consumers that tile should overlap tiles by about the receptive field "
+              "given above and drop the borders; img2img blends overlapping tiles itself.", ""]
     return "\n".join(lines)
 
 

@@ -127,8 +127,10 @@ def _input_note(predictor: Predictor, scaling) -> str:
     dtype = predictor.trained_dtypes[0]
     how = (f"each channel's {scaling.low}-{scaling.high} percentiles of the image map to [-1, 1]"
            if scaling.mode == "percentile" else f"intensity x {scaling.gain:.6g} + {scaling.offset:.6g} -> [-1, 1]")
+    field = getattr(predictor.model.generator, "receptive_field", None)
+    reach = f"; receptive field {field} px (overlap tiles by about that much)" if field else ""
     return (f"{predictor.in_channels} channel(s), trained on {dtype} images, given as float32; {how}; height and width "
-            f"a multiple of {predictor.multiple} px")
+            f"a multiple of {predictor.multiple} px{reach}")
 
 
 def _notes(predictor: Predictor, model_name: str, direction: str) -> list[str]:

@@ -81,8 +81,8 @@ def input_scaling(norm: Normalization, input_dtype: str | None) -> InputScaling:
 
 def output_scaling(task: str, norm: Normalization, target_dtype: str | None) -> OutputScaling:
     if task == "segmentation":
-        return OutputScaling(0.5, 0.5, None, "maps in [0, 1]: foreground probability, object-centre map"
-                                                "(, contact zones); decode them into labels with img2img")
+        return OutputScaling(0.5, 0.5, None, "maps in [0, 1], one per channel (foreground, object centres, "
+                                             "contact zones if trained with them); img2img decodes them into labels")
     span = _linear_range(norm, target_dtype)
     if span is None:
         return OutputScaling(0.5, 0.5, None, "relative intensity in [0, 1] (img2img maps it back to each input's "

@@ -49,10 +49,17 @@ def predictor_output(predictor: Predictor, image: np.ndarray, holes: np.ndarray 
 
 
 def _synthetic_image(predictor: Predictor) -> np.ndarray:
-    """Smooth blobs and edges at several scales (`precision_probe`) spanning the intensities the
-    model's normalization maps onto [-1, 1] (the pixel type's range for percentile scaling)."""
+    """Smooth blobs and edges at several scales (`precision_probe`), or synthetic nuclei for
+    segmenters, spanning the intensities the model's normalization maps onto [-1, 1] (the pixel
+    type's range for percentile scaling)."""
     side = round_up(DEFAULT_SIDE, predictor.multiple)
     field = (precision_probe(predictor.in_channels, side)[0] + 1.0) / 2.0
+    if predictor.task == "segmentation":  # synthetic nuclei: a cover that shows what the model is for
+        from img2img.data.synthetic.cells import render_cells
+
+        nuclei = render_cells(np.random.default_rng(20261205), (side, side))[0].astype(np.float32)
+        nuclei = (nuclei - nuclei.min()) / max(float(np.ptp(nuclei)), 1e-6)
+        field = np.repeat(nuclei[None], predictor.in_channels, axis=0)
     dtype = predictor.trained_dtypes[0] or "float32"
     scaling = input_scaling(predictor.config.normalization, dtype)
     lo, hi = dtype_range(dtype) if scaling.mode == "percentile" else \
