@@ -143,3 +143,13 @@ def test_a_bioimageio_package_from_elsewhere_runs_in_the_run_widget(viewer, qtbo
     (result,) = run(widget, qtbot, "cells")
     assert not errors, errors
     assert result.name == "cells_smooth" and np.abs(result.data - foreign_forward(image)).max() < 1e-5
+    # A package of ours runs as the checkpoint inside it, with its model card.
+    from img2img.export import export_model
+    from tests.model_builders import save_checkpoint, untrained
+
+    ours = export_model(save_checkpoint(untrained(), tmp_path / "seg.ckpt"), tmp_path / "seg.zip").path
+    widget.add_model(ours)
+    assert "model: pix2pix" in widget.model_box.toolTip()
+    (labels,) = run(widget, qtbot, "cells")
+    assert not errors, errors
+    assert labels._type_string == "labels" and labels.data.shape == image.shape
