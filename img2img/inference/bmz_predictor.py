@@ -37,7 +37,10 @@ class BmzPredictor:
             raise UserError("running BioImage.IO packages needs bioimageio.core: "
                             "pip install 'img2img-microscopy[export]'") from None
         self.path = Path(path)
-        descr = load_description(self.path, perform_io_checks=False)
+        try:  # older (0.4) descriptions are converted to 0.5, whose axes this class reads
+            descr = load_description(self.path, format_version="latest", perform_io_checks=False)
+        except Exception as exc:
+            raise UserError(f"{self.path}: cannot read its description ({first_line(exc)})") from None
         if isinstance(descr, InvalidDescr) or getattr(descr, "type", None) != "model":
             raise UserError(f"{self.path}: not a valid BioImage.IO model description ({_first_error(descr)})")
         self.descr = descr
@@ -94,7 +97,7 @@ class BmzPredictor:
                             "choose them with --channels")
         results = []
         for plane in planes:
-            results.append(self._run_plane(np.asarray(plane, np.float32)))
+            results.append(self._run_plane(np.asarray(plane)))
             if self.on_tiles:
                 self.on_tiles(1)
         out = np.stack(results)
@@ -142,7 +145,8 @@ class BmzPredictor:
         return np.ascontiguousarray(out[:, : round(h * fy), : round(w * fx)], dtype=np.float32)
 
     def _to_input_axes(self, plane: np.ndarray) -> np.ndarray:
-        """(C, H, W) float32 in the package's input axis order (batch of one where it has a batch axis)."""
+        """(C, H, W) in the package's input axis order (batch of one where it has a batch axis), in the
+        pixel type the package declares where the image has it, else float32 (its pre-processing casts)."""
         dims = ["channel", "y", "x"]
         array = plane if "channel" in self.in_axes else plane[0]
         if "channel" not in self.in_axes:
@@ -150,7 +154,8 @@ class BmzPredictor:
         array = np.transpose(array, [dims.index(a) for a in self.in_axes if a != "batch"])
         if "batch" in self.in_axes:
             array = np.expand_dims(array, self.in_axes.index("batch"))
-        return np.ascontiguousarray(array, dtype=np.float32)
+        declared = getattr(self.input.data, "type", None)
+        return np.ascontiguousarray(array, dtype=array.dtype if array.dtype == np.dtype(declared or "float32") else np.float32)
 
     def _valid_size(self, axis: str, size: int) -> int:
         described = next(a for a in self.input.axes if str(a.id) == axis).size

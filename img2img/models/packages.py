@@ -20,8 +20,8 @@ CHECKPOINT_ATTACHMENT = "img2img_model.ckpt"
 
 
 def is_package(path: Path) -> bool:
-    """A .zip file (package or not: a zip is never a checkpoint we wrote... see `checkpoint_bytes`), or
-    a folder with a description file."""
+    """Whether `path` is to be read as a package: any .zip file (checkpoints are never zips by name;
+    `check_package` then tells a package from another zip), or a folder with a description file."""
     path = Path(path)
     if path.is_dir():
         return any((path / name).is_file() for name in DESCRIPTION_NAMES)
