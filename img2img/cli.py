@@ -159,8 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--license", default="CC-BY-4.0", help="SPDX license of the weights (default CC-BY-4.0)")
     p.set_defaults(run=run_export)
 
-    p = sub.add_parser("info", help="show a checkpoint's or package's model card")
-    p.add_argument("model", metavar="CKPT", help="checkpoint (.ckpt), builtin:nuclei, or a package exported by img2img")
+    p = sub.add_parser("info", help="show the model card of a checkpoint, package or exported file")
+    p.add_argument("model", metavar="MODEL", type=Path,
+                   help="checkpoint (.ckpt), builtin:nuclei, a BioImage.IO package, or an .onnx/.pt file from img2img export")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.set_defaults(run=run_info)
 
@@ -317,11 +318,16 @@ def run_export(args) -> int:
 def run_info(args) -> int:
     import json
 
+    from img2img.export.embedded_card import read_embedded
     from img2img.models.card import card_text, model_card
     from img2img.models.checkpoint import read_checkpoint
-
     from img2img.models.packages import is_foreign_package
 
+    if args.model.suffix.lower() in (".onnx", ".pt", ".pth", ".torchscript"):  # single-file exports carry their card
+        card = read_embedded(args.model) if args.model.is_file() else None
+        if card is not None:
+            print(json.dumps(card, indent=2) if args.json else card_text(card))
+            return 0
     if is_foreign_package(args.model):
         from img2img.inference.bmz_predictor import BmzPredictor, package_summary
 

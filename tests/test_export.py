@@ -102,9 +102,13 @@ def test_bmz_core_runs_the_package_with_its_own_processing_like_our_predictor(ch
 
 
 @pytest.mark.parametrize("fmt,suffix", [("torchscript", ".pt"), ("onnx", ".onnx")])
-def test_single_file_formats_write_one_checked_file(fmt, suffix, checkpoints, tmp_path):
-    report = export_model(checkpoints["segmentation"], tmp_path / f"net{suffix}", fmt)
+def test_single_file_formats_write_one_checked_file_with_its_card(fmt, suffix, checkpoints, tmp_path, capsys):
+    report = export_model(checkpoints["cyclegan"], tmp_path / f"net{suffix}", fmt, direction="BtoA")
     assert report.path == tmp_path / f"net{suffix}" and report.path.is_file() and report.differences[fmt] <= TOLERANCE
+    assert main(["info", str(report.path)]) == 0
+    out = capsys.readouterr().out
+    assert "model: cyclegan" in out and f"format: {fmt}" in out and "direction: BtoA" in out
+    assert "(B, 3, H, W) float32 on [-1, 1]" in out  # B -> A reads B's three channels
     folder = export_model(checkpoints["translation"], tmp_path / "folder", fmt).path
     assert folder == tmp_path / "folder" / f"translation{suffix}" and folder.is_file()
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["folder", f"translation{suffix}", f"net{suffix}"])

@@ -71,9 +71,14 @@ def export_model(checkpoint: str | Path, output: str | Path, format: str = "bioi
         return write_package(Path(output), checkpoint=read_checkpoint(checkpoint), predictor=predictor, network=network,
                              example=example, inputs=inputs, name=stem, direction=direction,
                              authors=authors or ["img2img user"], license=license)
+    from img2img.export.embedded_card import export_card
+    from img2img.models.card import model_card
+
     destination = _file_destination(Path(output), format, stem)
+    card = export_card(model_card(read_checkpoint(checkpoint)), format=format, predictor=predictor, direction=direction,
+                       tolerance=TOLERANCE)
     with atomic_path(destination) as tmp:
-        difference = write_checked(format, network, inputs, example.output, tmp)
+        difference = write_checked(format, network, inputs, example.output, tmp, card=card)
     return ExportReport(destination, format, {format: difference})
 
 
@@ -91,21 +96,26 @@ def input_names(count: int) -> list[str]:
     return ["input", "mask"][:count]
 
 
-def write_checked(format: str, network, inputs: tuple[np.ndarray, ...], expected: np.ndarray, path: Path) -> float:
-    """Write `network` in `format` to `path`, run the written file on `inputs` and return its max
-    abs difference to `expected`; a difference above TOLERANCE is an error (the caller's temporary
-    file is then removed)."""
+def write_checked(format: str, network, inputs: tuple[np.ndarray, ...], expected: np.ndarray, path: Path,
+                  card: dict | None = None) -> float:
+    """Write `network` in `format` to `path` (with `card` embedded, for single-file exports), run the
+    written file on `inputs` and return its max abs difference to `expected`; a difference above
+    TOLERANCE is an error (the caller's temporary file is then removed)."""
+    from img2img.export.embedded_card import embed, torchscript_extra_files
+
     tensors = tuple(torch.from_numpy(x) for x in inputs)
     if format == "torchscript":
         from img2img.export.torchscript import run_torchscript, write_torchscript
 
-        write_torchscript(network, tensors, path)
+        write_torchscript(network, tensors, path, torchscript_extra_files(card) if card else None)
         result = run_torchscript(path, inputs)
     elif format == "onnx":
         from img2img.export.onnx import run_onnx, write_onnx
 
         names = input_names(len(inputs))
         write_onnx(network, tensors, names, path)
+        if card:
+            embed(path, format, card)
         result = run_onnx(path, names, inputs)
     else:  # pytorch_state_dict: the weights, reloaded into a freshly built network
         from img2img.export.network import ExportedNetwork

@@ -16,11 +16,13 @@ import torch
 from img2img.export.network import ExportedNetwork
 
 
-def write_torchscript(network: ExportedNetwork, example: tuple[torch.Tensor, ...], path: Path) -> None:
+def write_torchscript(network: ExportedNetwork, example: tuple[torch.Tensor, ...], path: Path,
+                      extra_files: dict[str, str] | None = None) -> None:
+    """`extra_files`: name -> text stored in the archive (the model card)."""
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # TracerWarnings about the size check, which holds for the sizes allowed
         traced = torch.jit.trace(network, example, check_trace=False)
-    traced.save(str(path))
+    traced.save(str(path), _extra_files=extra_files or {})
 
 
 def run_torchscript(path: Path, inputs: tuple[np.ndarray, ...]) -> np.ndarray:
