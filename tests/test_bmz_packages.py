@@ -86,3 +86,17 @@ def test_bad_and_unsupported_packages_are_one_line(foreign, images, tmp_path, ca
             assert code == 1 and not list(out.glob("*.tif"))
         else:
             assert code == 2 and err.count("\n") == 1 and not (out.exists() and any(out.iterdir()))
+
+
+def test_a_cyclegan_package_runs_the_direction_it_was_exported_in(tmp_path):
+    from img2img.inference.predictor import Predictor
+
+    checkpoint = save_checkpoint(untrained_kind("cyclegan"), tmp_path / "cycle.ckpt")
+    package = export_model(checkpoint, tmp_path / "b_to_a.zip", direction="BtoA").path
+    image = (np.random.default_rng(3).random((3, 40, 56)) * 255).astype(np.uint8)  # B has three channels
+    from_package = Predictor.from_checkpoint(package, device="cpu", precision="32")
+    assert (from_package.in_channels, from_package.out_channels) == (3, 1)
+    expected = Predictor.from_checkpoint(checkpoint, device="cpu", precision="32", direction="BtoA").predict(image, "CYX")
+    assert np.array_equal(from_package.predict(image, "CYX"), expected)
+    # --direction still chooses: the other way reads A's one channel.
+    assert Predictor.from_checkpoint(package, device="cpu", direction="AtoB").in_channels == 1

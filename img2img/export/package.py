@@ -22,6 +22,7 @@ from img2img.export.reference import Example
 from img2img.inference.predictor import Predictor
 from img2img.io.atomic import atomic_directory, atomic_path
 from img2img.models.card import card_text, model_card
+from img2img.models.checkpoint import DIRECTION_KEY
 
 
 def write_package(output: Path, *, checkpoint: dict, predictor: Predictor, network, example: Example,
@@ -54,7 +55,7 @@ def write_package(output: Path, *, checkpoint: dict, predictor: Predictor, netwo
         test_output = scaling_out.apply(example.output)
         bmz.save_npy(files["output"], test_output[None])
         write_cover(files["cover"], example.image, test_output)
-        _write_slim_checkpoint(checkpoint, files["checkpoint"])
+        _write_slim_checkpoint(checkpoint, files["checkpoint"], direction if model_name == "cyclegan" else None)
         files["readme"].write_text(readme(
             name=name, card_text=card_text(card), model_name=model_name, task=predictor.task,
             scaling_meaning=scaling_out.meaning, input_note=_input_note(predictor, scaling_in),
@@ -103,10 +104,13 @@ def _save(descr, output: Path) -> None:
             save_folder(descr, output_path=tmp)
 
 
-def _write_slim_checkpoint(checkpoint: dict, path: Path) -> None:
-    """The checkpoint without discriminators and optimizer state: what `load_model` needs."""
+def _write_slim_checkpoint(checkpoint: dict, path: Path, direction: str | None) -> None:
+    """The checkpoint without discriminators and optimizer state: what `load_model` needs; a
+    CycleGAN package also records the direction it was exported in, which it then runs by default."""
     slim = {"hyper_parameters": checkpoint["hyper_parameters"],
             "state_dict": {k: v for k, v in checkpoint["state_dict"].items() if not k.startswith("discriminator")}}
+    if direction is not None:
+        slim[DIRECTION_KEY] = direction
     for key in ("model_card",):
         if key in checkpoint:
             slim[key] = checkpoint[key]

@@ -83,4 +83,10 @@ def load_model(path: str | Path) -> GanModule:
         what = f"missing {missing[:3]}" if missing else f"unexpected {result.unexpected_keys[:3]}"
         raise UserError(f"{path}: weights do not fit the stored model ({what})")
     model.use_ema_weights()  # inference runs the averaged generator where training kept one
+    if checkpoint.get(DIRECTION_KEY) in ("AtoB", "BtoA") and hasattr(model, "direction"):
+        model.direction = checkpoint[DIRECTION_KEY]  # a CycleGAN package runs the direction it was exported in
     return model.eval()
+
+
+# A package of one CycleGAN direction (img2img export --direction) records it in its checkpoint.
+DIRECTION_KEY = "img2img_direction"

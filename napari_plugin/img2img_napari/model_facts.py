@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from img2img.builtin import resolve_model_path
 from img2img.models.card import card_line, card_text, model_card
-from img2img.models.checkpoint import read_checkpoint
+from img2img.models.checkpoint import DIRECTION_KEY, read_checkpoint
 from img2img.models.packages import is_foreign_package
 
 FOREIGN = "bioimageio"  # ModelFacts.name of a package not made by img2img
@@ -21,6 +21,7 @@ class ModelFacts:
     object_diameter: float | None  # px the segmenter was trained at; None: it reads images as stored
     card: str = ""  # the model card (`img2img info`), for a tooltip
     summary: str = ""  # the card in one line, for the details line
+    direction: str = "AtoB"  # CycleGAN: the direction it runs by default (a package records its own)
 
     @property
     def train_kind(self) -> str:
@@ -40,4 +41,4 @@ def model_facts(source: str) -> ModelFacts:
     diameter = (config.get("segmentation") or {}).get("object_diameter") if task == "segmentation" else None
     card = model_card(checkpoint)
     return ModelFacts(config["model"]["name"], task, None if diameter is None else float(diameter),
-                      card_text(card), card_line(card))
+                      card_text(card), card_line(card), checkpoint.get(DIRECTION_KEY) or "AtoB")

@@ -151,6 +151,8 @@ class RunWidget(JobWidget):
             self.status.setText(str(exc))
             return
         self.direction_box.setEnabled(facts.name == "cyclegan")
+        if facts.name == "cyclegan":
+            self.direction_box.setCurrentText(facts.direction)
         self.mask_box.setEnabled(facts.name != FOREIGN and bool(getattr(model_class(facts.name), "takes_mask", False)))
         self.diameter_box.follow_model(facts.object_diameter)
         self.model_box.setToolTip(facts.card)  # the whole model card on hover

@@ -153,3 +153,18 @@ def test_a_bioimageio_package_from_elsewhere_runs_in_the_run_widget(viewer, qtbo
     (labels,) = run(widget, qtbot, "cells")
     assert not errors, errors
     assert labels._type_string == "labels" and labels.data.shape == image.shape
+
+
+def test_a_cyclegan_package_selects_the_direction_it_was_exported_in(viewer, tmp_path):
+    import pytest
+
+    pytest.importorskip("bioimageio.core", reason="the [export] extra is not installed")
+    from img2img.export import export_model
+    from tests.model_builders import save_checkpoint, untrained_kind
+
+    checkpoint = save_checkpoint(untrained_kind("cyclegan"), tmp_path / "cycle.ckpt")
+    widget = RunWidget(viewer)
+    widget.add_model(export_model(checkpoint, tmp_path / "b_to_a.zip", direction="BtoA").path)
+    assert widget.direction_box.isEnabled() and widget.direction_box.currentText() == "BtoA"
+    widget.add_model(checkpoint)
+    assert widget.direction_box.currentText() == "AtoB"
