@@ -94,3 +94,11 @@ def test_training_time_adds_up_over_resumed_runs():
     assert resumed.seconds() == 125.0 and resumed.baseline["f1"] == 0.5  # the baseline is not recomputed
     resumed.started = __import__("time").perf_counter() - 5.0
     assert 130.0 <= resumed.state_dict()["seconds"] < 131.0
+
+
+def test_the_builtin_model_card_has_its_measured_scores_beside_the_baseline(capsys):
+    assert main(["info", "builtin:nuclei"]) == 0
+    out = capsys.readouterr().out
+    assert "input_channels: rgb" in out and "object_diameter_px: 24" in out
+    assert "test:" in out and "f1: 0.837" in out and "name: Otsu + watershed" in out and "f1: 0.713" in out
+    assert "12000 steps" in card_line(model_card(read_checkpoint("builtin:nuclei")))
