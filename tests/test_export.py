@@ -145,6 +145,17 @@ def test_an_export_that_fails_its_check_leaves_nothing(checkpoints, tmp_path, mo
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_existing_folder_of_other_files_is_never_replaced(checkpoints, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    assert export_model(checkpoints["colorize"], folder).path == folder / "colorize.zip"
+    assert (folder / "notes.txt").read_text() == "keep me"
+    package = export_model(checkpoints["colorize"], tmp_path / "pkg").path  # a new folder is the package
+    assert (package / "rdf.yaml").is_file()
+    assert export_model(checkpoints["colorize"], package).path == package  # an earlier package is replaced
+
+
 def test_package_folder_and_sample_image(checkpoints, tmp_path):
     from img2img.io.images import write_image
 

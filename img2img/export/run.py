@@ -46,7 +46,8 @@ def export_model(checkpoint: str | Path, output: str | Path, format: str = "bioi
                  license: str = "CC-BY-4.0") -> ExportReport:
     """Export `checkpoint` (a .ckpt or builtin:NAME) to `output`.
 
-    bioimageio: `output` ending in .zip is a zipped package, anything else a package folder.
+    bioimageio: `output` ending in .zip is a zipped package; a new or empty folder (or an earlier
+    package folder) becomes the package folder; another existing folder gets NAME.zip inside.
     onnx / torchscript: `output` ending in .onnx / .pt is the file, anything else a folder that gets
     `NAME.onnx` / `NAME.pt`. `direction`: CycleGAN, which generator (AtoB, the default, or BtoA).
     `sample`: an image from the model's domain for the test tensors and cover (else a synthetic one).
@@ -68,9 +69,9 @@ def export_model(checkpoint: str | Path, output: str | Path, format: str = "bioi
     if format == "bioimageio":
         from img2img.export.package import write_package
 
-        return write_package(Path(output), checkpoint=read_checkpoint(checkpoint), predictor=predictor, network=network,
-                             example=example, inputs=inputs, name=stem, direction=direction,
-                             authors=authors or ["img2img user"], license=license)
+        return write_package(_package_destination(Path(output), stem), checkpoint=read_checkpoint(checkpoint),
+                             predictor=predictor, network=network, example=example, inputs=inputs, name=stem,
+                             direction=direction, authors=authors or ["img2img user"], license=license)
     from img2img.export.embedded_card import export_card
     from img2img.models.card import model_card
 
@@ -139,6 +140,16 @@ def _stem(checkpoint: str | Path) -> str:
         return text.split(":", 1)[1]
     path = resolve_model_path(checkpoint)
     return path.parent.parent.name if path.parent.name == "checkpoints" else path.stem
+
+
+def _package_destination(output: Path, stem: str) -> Path:
+    """NAME.zip, a new or empty folder, or a package folder to replace, are the package itself; any
+    other existing folder gets `STEM.zip` inside, so that exporting never replaces a folder of other files."""
+    if output.suffix.lower() == ".zip" or not output.is_dir():
+        return output
+    if not any(output.iterdir()) or any((output / n).is_file() for n in ("rdf.yaml", "bioimageio.yaml")):
+        return output
+    return output / f"{stem}.zip"
 
 
 def _file_destination(output: Path, format: str, stem: str) -> Path:
