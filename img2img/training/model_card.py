@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from img2img.config.schema import TrainConfig
+from img2img.errors import first_line
 from img2img.models.card import CARD_KEY
 from img2img.nets.padding import crop_to
 
@@ -43,7 +44,7 @@ class ModelCardRecorder(pl.Callback):
             try:
                 self.baseline = baseline_metrics(self.config, self.datamodule)
             except Exception as error:  # a card must never stop training
-                self.baseline = {"name": "not computed", "reason": str(error).splitlines()[0][:120] if str(error) else type(error).__name__}
+                self.baseline = {"name": "not computed", "reason": first_line(error, typed=True, limit=120)}
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module, checkpoint: dict) -> None:
         metrics = {k.removeprefix("val/"): round(float(v), 4) for k, v in trainer.callback_metrics.items()
