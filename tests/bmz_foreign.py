@@ -84,3 +84,46 @@ def write_foreign_package(folder: Path, weights=("torchscript", "pytorch_state_d
         weights=v.WeightsDescr(**entries),
     )
     return Path(save_bioimageio_package(descr, output_path=folder.with_suffix(".zip")))
+
+
+RDF_0_4 = """format_version: 0.4.10
+type: model
+name: Smooth foreign model v04
+description: the same smoothing convolution, described in the older spec 0.4
+authors: [{name: Someone Else}]
+cite: [{text: none, url: "https://example.com"}]
+license: MIT
+documentation: README.md
+timestamp: "2024-01-01T00:00:00"
+inputs:
+  - name: raw
+    axes: bcyx
+    data_type: float32
+    data_range: [-.inf, .inf]
+    shape: {min: [1, 1, 16, 16], step: [0, 0, 16, 16]}
+    preprocessing: [{name: zero_mean_unit_variance, kwargs: {mode: per_sample, axes: xy}}]
+outputs:
+  - name: prob
+    axes: bcyx
+    data_type: float32
+    data_range: [0, 1]
+    shape: {reference_tensor: raw, scale: [1, 1, 1, 1], offset: [0, 0, 0, 0]}
+    postprocessing: [{name: sigmoid}]
+test_inputs: [in.npy]
+test_outputs: [out.npy]
+weights:
+  torchscript: {source: weights_ts.pt, pytorch_version: "2.13"}
+"""
+
+
+def write_foreign_package_v04(folder: Path) -> Path:
+    """The same model as a spec 0.4 package (many zoo models still are), its rdf.yaml written as such."""
+    import zipfile
+
+    source = write_foreign_package(folder / "v05", weights=("torchscript",))
+    package = folder / "v04.zip"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(package, "w") as new:
+        for name in ("README.md", "in.npy", "out.npy", "weights_ts.pt"):
+            new.writestr(name, old.read(name))
+        new.writestr("rdf.yaml", RDF_0_4)
+    return package

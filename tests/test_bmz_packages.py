@@ -9,7 +9,7 @@ import tifffile
 
 from img2img.cli import main
 from img2img.export import export_model
-from tests.bmz_foreign import foreign_forward, write_foreign_package
+from tests.bmz_foreign import foreign_forward, write_foreign_package, write_foreign_package_v04
 from tests.model_builders import save_checkpoint, untrained_kind
 
 pytest.importorskip("bioimageio.core", reason="the [export] extra is not installed")
@@ -58,6 +58,13 @@ def test_a_foreign_package_runs_with_its_own_processing(foreign, images, tmp_pat
 
 def test_state_dict_weights_with_their_own_architecture_file(tmp_path, images):
     package = write_foreign_package(tmp_path / "sd", weights=("pytorch_state_dict",))
+    assert main(["infer", str(images / "valid.tif"), "--model", str(package), "--output", str(tmp_path / "out")]) == 0
+    expected = foreign_forward(tifffile.imread(images / "valid.tif"))
+    assert np.abs(tifffile.imread(tmp_path / "out" / "valid.tif") - expected).max() < 1e-5
+
+
+def test_an_older_spec_0_4_package_runs_too(tmp_path, images):
+    package = write_foreign_package_v04(tmp_path)
     assert main(["infer", str(images / "valid.tif"), "--model", str(package), "--output", str(tmp_path / "out")]) == 0
     expected = foreign_forward(tifffile.imread(images / "valid.tif"))
     assert np.abs(tifffile.imread(tmp_path / "out" / "valid.tif") - expected).max() < 1e-5
