@@ -107,3 +107,22 @@ def test_a_cyclegan_package_runs_the_direction_it_was_exported_in(tmp_path):
     assert np.array_equal(from_package.predict(image, "CYX"), expected)
     # --direction still chooses: the other way reads A's one channel.
     assert Predictor.from_checkpoint(package, device="cpu", direction="AtoB").in_channels == 1
+
+
+def test_large_planes_run_in_blended_tiles_with_the_whole_planes_statistics(foreign, monkeypatch):
+    import img2img.inference.bmz_predictor as bmz
+
+    predictor = bmz.BmzPredictor(foreign, device="cpu")
+    assert predictor._tileable()  # sigmoid is pixel by pixel
+    image = (np.random.default_rng(9).random((150, 200)) * 3000).astype(np.uint16)
+    whole = predictor.predict(image, "YX")
+    monkeypatch.setattr(bmz, "TILE_ABOVE_PIXELS", 0)
+    monkeypatch.setattr(bmz, "TILE", 64)
+    monkeypatch.setattr(bmz, "TILE_OVERLAP", 16)
+    calls = []
+    run_ready = predictor._run_ready
+    monkeypatch.setattr(predictor, "_run_ready", lambda ready, stat: calls.append(ready.shape) or run_ready(ready, stat))
+    tiled = predictor.predict(image, "YX")
+    assert len(calls) > 4 and all(shape[-1] <= 64 for shape in calls)
+    expected = foreign_forward(image)  # zero mean, unit variance over the whole image, not per tile
+    assert np.abs(tiled - whole)[:-1, :-1].max() < 1e-5 and np.abs(tiled - expected)[:-1, :-1].max() < 1e-5

@@ -4,7 +4,8 @@ Packages written by `img2img export` carry their checkpoint and run through our 
 (`models/packages.py`). Any other package is run by bioimageio.core's prediction pipeline, which
 applies the package's declared processing: we only pick a weight format we can run
 (TorchScript, then the PyTorch state dict, then ONNX), shape each plane of an image into the
-package's axes, pad it to a size the package accepts (reflect) and crop the result back. Files go
+package's axes, pad it to a size the package accepts (reflect) and crop the result back; large
+planes run in blended tiles where the package's post-processing allows it. Files go
 through the same batch machinery as our models (`run_files`), so naming, skipping, failures and
 atomic writes are the same. Supported: one 2D input (channel, y, x; batch optional) and image outputs.
 """
@@ -21,6 +22,10 @@ from img2img.inference.object_scale import ObjectScale
 from img2img.io.images import Image
 
 WEIGHT_PRIORITY = ("torchscript", "pytorch_state_dict", "onnx")
+# Planes above this many pixels run in tiles where that gives the same result (`_tileable`).
+TILE_ABOVE_PIXELS = 2048 * 2048
+TILE, TILE_OVERLAP = 1024, 128
+POINTWISE = {"scale_linear", "sigmoid", "clip", "binarize", "ensure_dtype", "fixed_zero_mean_unit_variance", "softmax"}
 
 
 class BmzPredictor:
@@ -116,26 +121,43 @@ class BmzPredictor:
         """(C, H, W) -> (C_out, H', W') through the package's pipeline.
 
         The package's pre-processing runs on the image as it is (so per-image statistics such as
-        percentiles or mean and variance are the image's own); the pre-processed tensor is then
-        padded (reflect) to a size the package accepts, run, post-processed, and cropped back."""
-        from bioimageio.core import Sample, Tensor
-
+        percentiles or mean and variance are the image's own). The pre-processed plane is then run
+        whole, padded (reflect) to a size the package accepts and cropped back, or, when it is large
+        and the post-processing is pixel by pixel, in overlapping tiles blended as our models' are."""
         h, w = plane.shape[-2:]
-        member = str(self.input.id)
-        sample = Sample(members={member: Tensor.from_numpy(self._to_input_axes(plane), dims=self.in_axes)},
-                        stat={}, id="image")
-        padded_h, padded_w = (self._valid_size(axis, n) for axis, n in (("y", h), ("x", w)))
         try:
-            self.pipeline.apply_preprocessing(sample)
-            ready = sample.members[member].data.to_numpy()
-            widths = [(0, padded_h - h) if a == "y" else (0, padded_w - w) if a == "x" else (0, 0) for a in self.in_axes]
-            ready = np.pad(ready, widths, mode="reflect" if min(h, w) > 1 else "edge")
-            padded = Sample(members={member: Tensor.from_numpy(ready, dims=self.in_axes)}, stat=sample.stat, id="image")
-            result = self.pipeline.predict_sample_without_blocking(padded, skip_preprocessing=True)
+            ready, stat = self._preprocessed(plane)
+            if h * w > TILE_ABOVE_PIXELS and self._tileable():
+                return self._run_tiled(ready, stat)
+            return self._run_ready(ready, stat)
         except UserError:
             raise
         except Exception as exc:
             raise UserError(f"{self.path}: the package's pipeline failed ({first_line(exc, typed=True)})") from None
+
+    def _preprocessed(self, plane: np.ndarray) -> tuple[np.ndarray, dict]:
+        """The package's pre-processing of a whole (C, H, W) plane: (C, H, W) float32 and the statistics."""
+        from bioimageio.core import Sample, Tensor
+
+        member = str(self.input.id)
+        sample = Sample(members={member: Tensor.from_numpy(self._to_input_axes(plane), dims=self.in_axes)},
+                        stat={}, id="image")
+        self.pipeline.apply_preprocessing(sample)
+        data = sample.members[member].data
+        data = data.squeeze([d for d in data.dims if d == "batch"])
+        ready = data.transpose(*[d for d in ("channel", "y", "x") if d in data.dims]).to_numpy()
+        return np.asarray(ready[None] if "channel" not in data.dims else ready, np.float32), sample.stat
+
+    def _run_ready(self, ready: np.ndarray, stat: dict) -> np.ndarray:
+        """A pre-processed (C, H, W) plane or tile through the network and post-processing."""
+        from bioimageio.core import Sample, Tensor
+
+        h, w = ready.shape[-2:]
+        padded_h, padded_w = (self._valid_size(axis, n) for axis, n in (("y", h), ("x", w)))
+        ready = np.pad(ready, ((0, 0), (0, padded_h - h), (0, padded_w - w)), mode="reflect" if min(h, w) > 1 else "edge")
+        padded = Sample(members={str(self.input.id): Tensor.from_numpy(self._to_input_axes(ready), dims=self.in_axes)},
+                        stat=stat, id="image")
+        result = self.pipeline.predict_sample_without_blocking(padded, skip_preprocessing=True)
         out = result.members[str(self.output.id)].data
         keep = [d for d in ("channel", "y", "x") if d in out.dims]
         out = out.squeeze([d for d in out.dims if d not in keep]).transpose(*keep).to_numpy()
@@ -143,6 +165,30 @@ class BmzPredictor:
             out = out[None]
         fy, fx = out.shape[-2] / padded_h, out.shape[-1] / padded_w
         return np.ascontiguousarray(out[:, : round(h * fy), : round(w * fx)], dtype=np.float32)
+
+    def _run_tiled(self, ready: np.ndarray, stat: dict) -> np.ndarray:
+        """`_run_ready` tile by tile: TILE px tiles on the package's size step, TILE_OVERLAP px overlap,
+        blended with the raised-cosine weights of `inference/tiling.py`."""
+        from img2img.inference.tiling import TileGrid, blend_rows
+
+        step = next(a for a in self.input.axes if str(a.id) == "y").size.step
+        grid = TileGrid.plan(ready.shape[1], ready.shape[2], TILE, TILE_OVERLAP, step)
+        out = np.empty((self.out_channels,) + ready.shape[1:], np.float32)
+        for row, band in blend_rows(ready, grid, lambda tiles: (self._run_ready(t, stat) for t in tiles),
+                                    lambda tile: tile, self.out_channels, 1, 1):
+            out[:, row : row + band.shape[1]] = band
+        return out
+
+    def _tileable(self) -> bool:
+        """Tiles give the whole plane's result when every post-processing step works pixel by pixel,
+        outputs are the input's size, and y and x take every multiple of their step."""
+        ops = [p.id for p in getattr(self.output, "postprocessing", [])]
+        sizes = [next(a for a in self.input.axes if str(a.id) == axis).size for axis in ("y", "x")]
+        same_size = all(getattr(a.size, "tensor_id", None) == self.input.id and a.scale == 1.0
+                        and not getattr(a.size, "offset", 0) for a in self.output.axes if str(a.id) in ("y", "x"))
+        return (all(op in POINTWISE for op in ops) and same_size and not getattr(self.output, "halo", None)
+                and all(hasattr(size, "step") and size.min % size.step == 0 for size in sizes)
+                and sizes[0].step == sizes[1].step)
 
     def _to_input_axes(self, plane: np.ndarray) -> np.ndarray:
         """(C, H, W) in the package's input axis order (batch of one where it has a batch axis), in the
