@@ -32,7 +32,7 @@ def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     viewer = napari.Viewer(show=True)
     viewer.window.resize(1400, 950)
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     viewer.layers["nuclei_masks"].visible = False
     runner = RunWidget(viewer)
     run_dock = viewer.window.add_dock_widget(runner, name="img2img: Run model")

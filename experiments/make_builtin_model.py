@@ -52,8 +52,11 @@ def slim_checkpoint(source: Path, destination: Path) -> None:
     hparams["config"]["trainer"]["ema_decay"] = None  # the averaged weights are the weights now
     state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()
              if not k.startswith("discriminator")}
+    slim = {"state_dict": state, "hyper_parameters": hparams}
+    if "model_card" in checkpoint:  # the training facts (img2img info, the napari tooltip) stay with the weights
+        slim["model_card"] = checkpoint["model_card"]
     with atomic_path(destination) as tmp:
-        torch.save({"state_dict": state, "hyper_parameters": hparams}, tmp)
+        torch.save(slim, tmp)
 
 
 def main() -> None:

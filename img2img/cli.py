@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", type=Path,
                    help="image files (TIFF, PNG, JPG), OME-Zarr images (NAME.ome.zarr folders) and/or folders of them")
     p.add_argument("--model", required=True, type=Path,
-                   help="checkpoint (.ckpt) from 'img2img train', or builtin:nuclei for the packaged nuclei segmenter")
+                   help="checkpoint (.ckpt) from 'img2img train', builtin:nuclei for the packaged nuclei segmenter, "
+                        "or a BioImage.IO package (.zip or folder): one from 'img2img export' runs exactly as its "
+                        "checkpoint, one from elsewhere with its own pre- and post-processing")
     p.add_argument("--output", required=True, type=Path, help="folder for the results")
     p.add_argument("--pattern", default="*", help="glob for files inside input folders (default: all images)")
     p.add_argument("--recursive", action="store_true", help="also search subfolders (mirrored in --output)")
@@ -157,6 +159,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="segmentation baseline otsu_watershed: bright objects on dark (fluorescence), dark on light "
                         "(histology, brightfield), or auto, decided per image from its background (default)")
     p.set_defaults(run=run_evaluate)
+
+    p = sub.add_parser("export", help="export a checkpoint as a BioImage.IO package, ONNX or TorchScript")
+    p.add_argument("model", metavar="CKPT", help="checkpoint (.ckpt) from 'img2img train', or builtin:nuclei")
+    p.add_argument("--output", required=True, type=Path,
+                   help="bioimageio: NAME.zip (zipped package) or a folder; onnx/torchscript: NAME.onnx / NAME.pt, "
+                        "or a folder to put it in")
+    p.add_argument("--format", default="bioimageio", choices=["bioimageio", "onnx", "torchscript"],
+                   help="bioimageio (default): a BioImage.IO model package with all three weight formats")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN: which generator to export (default AtoB)")
+    p.add_argument("--sample", type=Path, metavar="IMAGE",
+                   help="an image from the model's domain for the test tensors and cover (default: a synthetic one)")
+    p.add_argument("--name", help="model name in the package (default: the run folder or checkpoint name)")
+    p.add_argument("--author", action="append", dest="authors", metavar="NAME", help="package author (repeatable)")
+    p.add_argument("--license", default="CC-BY-4.0", help="SPDX license of the weights (default CC-BY-4.0)")
+    p.set_defaults(run=run_export)
+
+    p = sub.add_parser("info", help="show the model card of a checkpoint, package or exported file")
+    p.add_argument("model", metavar="MODEL", type=Path,
+                   help="checkpoint (.ckpt), builtin:nuclei, a BioImage.IO package, or an .onnx/.pt file from img2img export")
+    p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.set_defaults(run=run_info)
 
     p = sub.add_parser("demo", help="synthesize data, train Pix2Pix briefly, segment held-out images, write a report")
     p.add_argument("--output", type=Path, default=Path("demo_output"))
@@ -326,6 +349,39 @@ def _colorize_evaluator():
 
 # Models scored against their own classical baselines, each from a folder of clean images or pairs.
 RESTORATION_EVALUATORS = {"superres": _superres_evaluator, "inpaint": _inpaint_evaluator, "colorize": _colorize_evaluator}
+
+
+def run_export(args) -> int:
+    from img2img.export import export_model
+
+    report = export_model(args.model, args.output, args.format, direction=args.direction, sample=args.sample,
+                          name=args.name, authors=args.authors, license=args.license)
+    print(report.summary())
+    return 0
+
+
+def run_info(args) -> int:
+    import json
+
+    from img2img.export.embedded_card import read_embedded
+    from img2img.models.card import card_text, model_card
+    from img2img.models.checkpoint import read_checkpoint
+    from img2img.models.packages import is_foreign_package
+
+    if args.model.suffix.lower() in (".onnx", ".pt", ".pth", ".torchscript"):  # single-file exports carry their card
+        card = read_embedded(args.model) if args.model.is_file() else None
+        if card is not None:
+            print(json.dumps(card, indent=2) if args.json else card_text(card))
+            return 0
+    if is_foreign_package(args.model):
+        from img2img.inference.bmz_predictor import BmzPredictor, package_summary
+
+        card = package_summary(BmzPredictor(args.model, device="cpu"))
+        print(json.dumps(card, indent=2) if args.json else card_text(card, training=False))
+        return 0
+    card = model_card(read_checkpoint(args.model))
+    print(json.dumps(card, indent=2) if args.json else card_text(card))
+    return 0
 
 
 def run_demo(args) -> int:

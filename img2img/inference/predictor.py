@@ -85,6 +85,8 @@ class Predictor:
         self.in_channels, self.out_channels = model.in_channels, model.out_channels
         # Pixel types of the images the model was trained to read and to make.
         self.trained_dtypes = (model.hparams.get("input_dtype"), model.hparams.get("target_dtype"))
+        if direction is None and getattr(model, "direction", "AtoB") != "AtoB":
+            direction = model.direction  # set by the checkpoint (a CycleGAN package of one direction)
         if direction is not None:
             self._set_direction(direction)
         self.multiple = model.size_multiple

@@ -17,6 +17,7 @@ import torch
 from rich.progress import Progress
 
 from img2img.errors import UserError
+from img2img.models.packages import is_foreign_package
 from img2img.inference.batch import BatchReport, run_files
 from img2img.inference.outputs import Job, check_writable, take_shard
 
@@ -36,6 +37,18 @@ class PredictorOptions:
     compile: bool = False
     diameter: float | str | None = None
     tta: bool = False
+
+
+def foreign_predictor(package: Path, options: PredictorOptions):
+    """A `BmzPredictor` for a package not made by img2img; options only our models have are refused."""
+    from img2img.inference.bmz_predictor import BmzPredictor
+
+    given = [name for name, value in asdict(options).items()
+             if name not in ("device", "channels") and value != getattr(PredictorOptions, name)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-").replace("mask-dir", "mask") for name in given)
+        raise UserError(f"{flags}: not for BioImage.IO packages from elsewhere, which run with their own processing")
+    return BmzPredictor(package, device=options.device, channels=options.channels)
 
 
 def worker_devices(device: str, workers: int | None, jobs: int | None = None) -> list[str]:
@@ -66,6 +79,8 @@ def infer_files(
     from img2img.inference.predictor import Predictor
 
     check_writable(jobs, skip_existing)  # a read-only, full or misplaced --output fails now, before the model loads
+    if is_foreign_package(checkpoint):  # a BioImage.IO package from elsewhere: its own processing, one process
+        return run_files(foreign_predictor(checkpoint, options), jobs, skip_existing=skip_existing, progress=progress)
     devices = worker_devices(options.device, workers, len(jobs))
     if len(devices) == 1 or len(jobs) <= 1:
         predictor = Predictor.from_checkpoint(checkpoint, **{**asdict(options), "device": devices[0]})

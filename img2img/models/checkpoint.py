@@ -11,18 +11,21 @@ from img2img.builtin import resolve_model_path
 from img2img.config.loading import validate_config
 from img2img.errors import UserError, first_line
 from img2img.models.gan_base import GanModule
+from img2img.models.packages import checkpoint_source, is_package
 from img2img.models.registry import model_class
 
 
 def read_checkpoint(path: str | Path) -> dict:
     """The checkpoint dict, or a one-line error if it is missing, damaged or not ours.
 
-    `builtin:NAME` names a model that ships with the package (see img2img.builtin)."""
+    `builtin:NAME` names a model that ships with the package (see img2img.builtin); a BioImage.IO
+    package written by `img2img export` gives the checkpoint it carries (img2img.models.packages)."""
     path = resolve_model_path(path)
-    if not path.is_file():
+    if not path.is_file() and not is_package(path):
         raise UserError(f"{path}: no such checkpoint file")
+    source = checkpoint_source(path)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # damaged zip, truncated file, foreign pickle
         if str(exc).startswith(WEIGHTS_ONLY_REFUSAL):
             raise UserError(f"{path}: cannot load checkpoint: the safe loader, which runs no pickled code, refused "
@@ -80,4 +83,10 @@ def load_model(path: str | Path) -> GanModule:
         what = f"missing {missing[:3]}" if missing else f"unexpected {result.unexpected_keys[:3]}"
         raise UserError(f"{path}: weights do not fit the stored model ({what})")
     model.use_ema_weights()  # inference runs the averaged generator where training kept one
+    if checkpoint.get(DIRECTION_KEY) in ("AtoB", "BtoA") and hasattr(model, "direction"):
+        model.direction = checkpoint[DIRECTION_KEY]  # a CycleGAN package runs the direction it was exported in
     return model.eval()
+
+
+# A package of one CycleGAN direction (img2img export --direction) records it in its checkpoint.
+DIRECTION_KEY = "img2img_direction"

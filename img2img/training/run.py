@@ -22,6 +22,7 @@ from img2img.models.registry import build_model
 from img2img.training.checkpoints import AtomicCheckpointIO, checkpoint_callbacks, last_checkpoint, remove_leftovers
 from img2img.training.finetune import fine_tune
 from img2img.training.interruption import Interruption
+from img2img.training.model_card import ModelCardRecorder
 from img2img.training.progress import RunProgressBar
 from img2img.training.random_state import RandomState
 from img2img.training.resume_check import check_resume, check_resumed_data
@@ -77,7 +78,8 @@ def _train(config: TrainConfig, resume: str | Path | None, progress: bool, callb
     # Data modules whose samplers split every epoch over the ranks themselves (data/sampling.py)
     # keep them; others get Lightning's DistributedSampler.
     own_split = getattr(datamodule, "splits_over_ranks", False)
-    trainer = _build_trainer(config, [checkpoints, last_checkpoints, interruption, log, *(callbacks or [])], in_terminal,
+    card = ModelCardRecorder(config, datamodule)  # training facts into every checkpoint (img2img info)
+    trainer = _build_trainer(config, [card, checkpoints, last_checkpoints, interruption, log, *(callbacks or [])], in_terminal,
                              distributed_sampler=not own_split)
     model = build_model(
         config, datamodule.in_channels, datamodule.out_channels, datamodule.input_dtype, datamodule.target_dtype

@@ -19,13 +19,14 @@ from qtpy.QtWidgets import (
 from img2img.builtin import resolve_model_path
 from img2img.errors import UserError
 from img2img.inference.predictor import Predictor
+from img2img.models.packages import is_foreign_package
 from img2img.models.registry import model_class
 from img2img_napari.background import Progress, notify_error
 from img2img_napari.catalog import CATALOG, ModelEntry
 from img2img_napari.diameter_box import DiameterBox, used_diameter_text
 from img2img_napari.job_widget import JobWidget
 from img2img_napari.layer_data import LayerInput, hole_mask, image_result_layers, layer_axes, layer_input, placement
-from img2img_napari.model_facts import model_facts
+from img2img_napari.model_facts import FOREIGN, model_facts
 
 WHOLE_STACK, CURRENT_PLANE = "whole stack", "current plane"
 # New Labels results show outlines (contour 1: a 2 px line) rather than filled regions: the
@@ -126,7 +127,7 @@ class RunWidget(JobWidget):
         self.model_box.setCurrentIndex(self.model_box.findText(entry.label))
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an img2img model", "", "img2img checkpoints (*.ckpt)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open an img2img model", "", "img2img checkpoints and BioImage.IO packages (*.ckpt *.zip)")
         if path:
             self.add_model(path)
 
@@ -140,6 +141,7 @@ class RunWidget(JobWidget):
         self.direction_box.setEnabled(False)
         self.mask_box.setEnabled(False)
         self.diameter_box.follow_model(None)
+        self.model_box.setToolTip("")
         if self.entry is None:
             return
         try:
@@ -149,9 +151,12 @@ class RunWidget(JobWidget):
             self.status.setText(str(exc))
             return
         self.direction_box.setEnabled(facts.name == "cyclegan")
-        self.mask_box.setEnabled(bool(getattr(model_class(facts.name), "takes_mask", False)))
+        if facts.name == "cyclegan":
+            self.direction_box.setCurrentText(facts.direction)
+        self.mask_box.setEnabled(facts.name != FOREIGN and bool(getattr(model_class(facts.name), "takes_mask", False)))
         self.diameter_box.follow_model(facts.object_diameter)
-        self.status.setText("")
+        self.model_box.setToolTip(facts.card)  # the whole model card on hover
+        self.status.setText(facts.summary)
 
     def _image_layers(self) -> list[napari.layers.Image]:
         return [layer for layer in self.viewer.layers if isinstance(layer, napari.layers.Image)]
@@ -231,10 +236,16 @@ class RunWidget(JobWidget):
         if (key, options["diameter"]) not in self._predictors:
             # Trying diameters one after another keeps one loaded copy of the model, not one per value.
             self._predictors = {k: p for k, p in self._predictors.items() if k[0] != key}
-            self._predictors[key, options["diameter"]] = Predictor.from_checkpoint(
-                resolve_model_path(entry.source), device=options["device"], direction=options["direction"],
-                channels=options["channels"], diameter=options["diameter"],
-            )
+            if is_foreign_package(entry.source):  # a BioImage.IO package from elsewhere: its own processing
+                from img2img.inference.bmz_predictor import BmzPredictor
+
+                self._predictors[key, options["diameter"]] = BmzPredictor(
+                    entry.source, device=options["device"], channels=options["channels"])
+            else:
+                self._predictors[key, options["diameter"]] = Predictor.from_checkpoint(
+                    resolve_model_path(entry.source), device=options["device"], direction=options["direction"],
+                    channels=options["channels"], diameter=options["diameter"],
+                )
         return self._predictors[key, options["diameter"]]
 
     def _predict(self, entry: ModelEntry, given: LayerInput, options: dict, progress: Progress):

@@ -23,7 +23,7 @@ def saved_config(checkpoint) -> dict:
 
 
 def test_f1_curve_decoded_preview_and_fine_tuning_a_session_model(viewer, qtbot, errors, tmp_path):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
     trainer.target_box.setCurrentText("nuclei_masks")
@@ -52,7 +52,7 @@ def test_f1_curve_decoded_preview_and_fine_tuning_a_session_model(viewer, qtbot,
 
 
 def test_fine_tune_the_builtin_model_from_a_gray_layer_then_run_it(viewer, qtbot, errors, tmp_path):
-    viewer.open_sample("img2img", "nuclei")  # 16-bit, one channel, and a Labels layer
+    viewer.open_sample("img2img-microscopy", "nuclei")  # 16-bit, one channel, and a Labels layer
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
     trainer.kind_box.setCurrentIndex(trainer.kind_box.findData("translation"))
@@ -77,7 +77,7 @@ def test_fine_tune_a_model_that_reads_any_image_and_was_trained_at_an_object_siz
     stand_in = untrained(depth=4, in_channels=3, sections={"input_channels": "rgb",
                                                            "segmentation": {"object_diameter": 24}})
     opened = CATALOG.add(save_checkpoint(stand_in, tmp_path / "rgb_sized.ckpt"))
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
     trainer.start_box.choose(opened.source)

@@ -10,10 +10,13 @@ from tests.napari.widget_helpers import WAIT_MS, run, start_small_training
 
 
 def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, qtbot, errors):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     widget = RunWidget(viewer)
     viewer.window.add_dock_widget(widget)
     assert widget.entry.source == "builtin:nuclei"
+    # The model card: whole on hover, in one line below.
+    assert "model: pix2pix" in widget.model_box.toolTip() and "input_channels: rgb" in widget.model_box.toolTip()
+    assert widget.status.text().startswith("pix2pix segmentation, 3->2 channels")
     (labels,) = run(widget, qtbot, "nuclei")
     assert not errors
     assert labels.name == "nuclei_nuclei" and labels._type_string == "labels"
@@ -30,7 +33,7 @@ def test_sample_and_builtin_segmenter_give_labels_that_match_the_nuclei(viewer, 
 
 
 def test_stack_whole_and_current_plane(viewer, qtbot, errors):
-    viewer.open_sample("img2img", "nuclei_stack")
+    viewer.open_sample("img2img-microscopy", "nuclei_stack")
     stack = viewer.layers["nuclei_stack"]
     stack.scale = (3.0, 0.5, 0.5)
     widget = RunWidget(viewer)
@@ -73,7 +76,7 @@ def test_corrupt_checkpoint_is_a_notification_not_a_crash(viewer, qtbot, errors,
 
 
 def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp_path):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
     viewer.window.add_dock_widget(trainer)
@@ -89,13 +92,14 @@ def test_train_from_layers_stop_and_run_the_new_model(viewer, qtbot, errors, tmp
     assert steps[-1] < 2000
     # The new model is offered, and selected, in the Run widget at once.
     assert runner.entry.source == str(trainer.checkpoint.resolve())
+    assert "baseline:" in runner.model_box.toolTip() and " steps" in runner.status.text()
     (labels,) = run(runner, qtbot, "nuclei")
     assert labels.data.shape == (512, 512) and not errors
     assert (tmp_path / "model" / "run" / "config.yaml").is_file()
 
 
 def test_restore_defaults_and_cyclegan_choices(viewer):
-    viewer.open_sample("img2img", "larvae")
+    viewer.open_sample("img2img-microscopy", "larvae")
     widget = TrainWidget(viewer)
     widget.steps_box.setValue(7)
     widget.patch_box.setValue(32)
@@ -107,7 +111,7 @@ def test_restore_defaults_and_cyclegan_choices(viewer):
 
 
 def test_train_superres_from_one_layer_then_upscale_it(viewer, qtbot, errors, tmp_path):
-    viewer.open_sample("img2img", "nuclei")
+    viewer.open_sample("img2img-microscopy", "nuclei")
     viewer.layers["nuclei"].scale = (0.4, 0.4)
     runner = RunWidget(viewer)
     trainer = TrainWidget(viewer)
@@ -122,3 +126,45 @@ def test_train_superres_from_one_layer_then_upscale_it(viewer, qtbot, errors, tm
     assert upscaled._type_string == "image" and upscaled.data.shape == (1024, 1024)
     assert upscaled.data.dtype == viewer.layers["nuclei"].data.dtype
     assert tuple(upscaled.scale) == (0.2, 0.2)
+
+
+def test_a_bioimageio_package_from_elsewhere_runs_in_the_run_widget(viewer, qtbot, errors, tmp_path):
+    import pytest
+
+    pytest.importorskip("bioimageio.core", reason="the [export] extra is not installed")
+    from tests.bmz_foreign import foreign_forward, write_foreign_package
+
+    package = write_foreign_package(tmp_path / "smooth")
+    image = (np.random.default_rng(4).random((64, 80)) * 1000).astype(np.uint16)
+    viewer.add_image(image, name="cells")
+    widget = RunWidget(viewer)
+    widget.add_model(package)
+    assert "own pre- and post-processing" in widget.status.text() and not widget.mask_box.isEnabled()
+    (result,) = run(widget, qtbot, "cells")
+    assert not errors, errors
+    assert result.name == "cells_smooth" and np.abs(result.data - foreign_forward(image)).max() < 1e-5
+    # A package of ours runs as the checkpoint inside it, with its model card.
+    from img2img.export import export_model
+    from tests.model_builders import save_checkpoint, untrained
+
+    ours = export_model(save_checkpoint(untrained(), tmp_path / "seg.ckpt"), tmp_path / "seg.zip").path
+    widget.add_model(ours)
+    assert "model: pix2pix" in widget.model_box.toolTip()
+    (labels,) = run(widget, qtbot, "cells")
+    assert not errors, errors
+    assert labels._type_string == "labels" and labels.data.shape == image.shape
+
+
+def test_a_cyclegan_package_selects_the_direction_it_was_exported_in(viewer, tmp_path):
+    import pytest
+
+    pytest.importorskip("bioimageio.core", reason="the [export] extra is not installed")
+    from img2img.export import export_model
+    from tests.model_builders import save_checkpoint, untrained_kind
+
+    checkpoint = save_checkpoint(untrained_kind("cyclegan"), tmp_path / "cycle.ckpt")
+    widget = RunWidget(viewer)
+    widget.add_model(export_model(checkpoint, tmp_path / "b_to_a.zip", direction="BtoA").path)
+    assert widget.direction_box.isEnabled() and widget.direction_box.currentText() == "BtoA"
+    widget.add_model(checkpoint)
+    assert widget.direction_box.currentText() == "AtoB"
