@@ -59,6 +59,7 @@ def test_augment_translates_every_frame_and_carries_the_positions_over(sims, cyc
         assert (out / "deeplabcut" / "labeled-data" / video / "img0002.png").is_file()
     settings = yaml.safe_load((out / "deeplabcut" / "project_settings.yaml").read_text())
     assert settings["individuals"] == ["larva1", "larva2", "larva3"] and settings["multianimalbodyparts"] == ["head"]
+    assert settings["video_sets"] == {f"videos/video_00{i}.mp4": {"crop": "0, 128, 0, 128"} for i in (0, 1)}
     report = json.loads((out / "augment_report.json").read_text())
     assert np.isfinite(report["videos"]["video_000"]["flicker_translated"])
 

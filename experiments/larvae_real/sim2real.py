@@ -110,11 +110,12 @@ def train_cyclegan(work: Path, steps: int, variant: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=["prepare", "cyclegan", "evaluate"])
+    parser.add_argument("stage", choices=["prepare", "cyclegan", "evaluate", "detectors"],
+                        help="detectors: train and score only the detectors that need no CycleGAN (cached for evaluate)")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=6000, help="CycleGAN steps")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="detector seeds")
-    parser.add_argument("--detector-steps", type=int, default=1500)
+    parser.add_argument("--detector-steps", type=int, default=1000)
     parser.add_argument("--variant", choices=["crops", "frames"], default="crops",
                         help="what CycleGAN learns from: crops around larvae, or whole frames (see prepare)")
     args = parser.parse_args()
@@ -126,8 +127,9 @@ def main() -> None:
     else:
         from gain import evaluate
 
-        results = evaluate(run_folder(args.work, args.variant), args.seeds, args.detector_steps)
-        print(json.dumps(results["summary"], indent=1))
+        results = evaluate(run_folder(args.work, args.variant), args.seeds, args.detector_steps,
+                           without_cyclegan=args.stage == "detectors")
+        print(json.dumps(results.get("summary", {}), indent=1))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def augment_videos(source: Path, checkpoint: Path, output: Path, scorer: str = "
                         "(a CycleGAN trained simulated -> real)")
     total = sum(len(frames) for _, _, frames in plans)
     report = {"model": str(checkpoint), "source": str(source), "videos": {}}
-    individuals = 0
+    individuals, sizes = 0, {}
     from rich.progress import Progress
 
     with Progress(disable=not progress) as bar:
@@ -96,13 +96,14 @@ def augment_videos(source: Path, checkpoint: Path, output: Path, scorer: str = "
             write_dlc_labels(dlc, name, rows, len(frames), scorer)
             write_positions(target / "positions.csv", rows)
             individuals = max(individuals, len({r["id"] for r in rows}))
+            sizes[name] = (int(translated.shape[-1]), int(translated.shape[-2]))
             report["videos"][name] = {
                 "frames": len(frames), "animals": len({r["id"] for r in rows}),
                 "flicker_source": round(before.value, 3), "flicker_translated": round(after.value, 3)}
     with atomic_path(output / "deeplabcut" / "project_settings.yaml") as tmp:
         tmp.write_text("# Put these into your DeepLabCut project's config.yaml, copy labeled-data/ into the project,\n"
                        "# then run deeplabcut.convertcsv2h5(config_path, userfeedback=False)\n"
-                       + yaml.safe_dump(dlc_project_settings(individuals, scorer), sort_keys=False))
+                       + yaml.safe_dump(dlc_project_settings(individuals, scorer, sizes), sort_keys=False))
     with atomic_path(output / "augment_report.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     return report

@@ -47,8 +47,11 @@ def write_dlc_labels(folder: Path, video: str, rows: list[dict], frames: int, sc
     return path
 
 
-def dlc_project_settings(individuals: int, scorer: str) -> dict:
-    """What a DeepLabCut project's config.yaml must say to read these labels."""
+def dlc_project_settings(individuals: int, scorer: str, videos: dict[str, tuple[int, int]]) -> dict:
+    """What a DeepLabCut project's config.yaml must say to read these labels. `videos`: name ->
+    (width, height). DeepLabCut finds labeled-data/NAME through `video_sets`, by the video's file
+    stem, so each translated video gets an entry (the file itself is not needed to train)."""
     return {"scorer": scorer, "multianimalproject": True, "identity": False,
             "individuals": [f"larva{i + 1}" for i in range(individuals)], "uniquebodyparts": [],
-            "multianimalbodyparts": list(BODYPARTS), "bodyparts": "MULTI!"}
+            "multianimalbodyparts": list(BODYPARTS), "bodyparts": "MULTI!",
+            "video_sets": {f"videos/{name}.mp4": {"crop": f"0, {w}, 0, {h}"} for name, (w, h) in videos.items()}}
