@@ -136,9 +136,9 @@ def test_cli_exports_and_bad_requests_are_one_line_with_nothing_written(checkpoi
 
 
 def test_an_export_that_fails_its_check_leaves_nothing(checkpoints, tmp_path, monkeypatch):
-    import img2img.export.run as run
+    import img2img.export.checked as checked
 
-    monkeypatch.setattr(run, "TOLERANCE", -1.0)  # every difference is now too large
+    monkeypatch.setattr(checked, "TOLERANCE", -1.0)  # every difference is now too large
     for fmt, name in [("onnx", "x.onnx"), ("bioimageio", "x.zip"), ("bioimageio", "folder")]:
         with pytest.raises(UserError, match="nothing was written"):
             export_model(checkpoints["segmentation"], tmp_path / name, fmt)

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from real_frames import FRAMES, load_real, shrink
-from sim2real import SEEDS, simulated
+from simulations import SEEDS, simulated
 
 from img2img.evaluation.heatmap_detector import DetectorSettings, detect, predict_heat, train_detector
 from img2img.evaluation.points import match_points, score_images

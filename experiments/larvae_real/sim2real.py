@@ -27,34 +27,16 @@ import tifffile
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_frames import HERE, SCALE, load_real  # noqa: E402
+from real_frames import HERE, load_real  # noqa: E402
+from simulations import SEEDS, simulated  # noqa: E402
 
-from img2img.data.synthetic.zebrafish import load_rig, simulate_video  # noqa: E402
 
-SEEDS = {"cyclegan": 1, "detector": 2, "held_out": 3}
 CROP = 128
 CYCLEGAN = [  # experiments/larvae_sim2real.yaml at CPU size, on the crops
     "model.generator.base_channels=16", "model.generator.n_blocks=4", "model.discriminator.base_channels=16",
     f"data.patch_size={CROP}", "data.num_workers=0", "data.val_images=4", "data.patches_per_image=1",
     "trainer.val_every_steps=1000",
 ]
-
-
-def rig():
-    return load_rig(HERE / "rig.yaml").scaled(SCALE)
-
-
-def simulated(seed: int, videos: int, frames: int, every: int, larvae: int | None = None, first: int = 0):
-    """Frames (every `every`-th of `frames`) of videos `first`..`first + videos - 1` of a seed, each
-    frame's head positions (N, 2)."""
-    r = rig() if larvae is None else rig().model_copy(update={"larvae": larvae})
-    images, points = [], []
-    for v in range(first, first + videos):
-        pixels, rows = simulate_video(r, frames, seed=seed, video=v)
-        for t in range(0, frames, every):
-            images.append(pixels[t])
-            points.append(np.array([[q["x"], q["y"]] for q in rows if q["frame"] == t]).reshape(-1, 2))
-    return images, points
 
 
 def crops(images, points, rng: np.random.Generator) -> list[np.ndarray]:

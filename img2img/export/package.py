@@ -16,6 +16,7 @@ import torch
 
 from img2img.errors import UserError, first_line
 from img2img.export import bioimageio as bmz
+from img2img.export.checked import NOT_TRACEABLE, TOLERANCE, ExportReport, write_checked
 from img2img.export.documentation import readme, write_cover
 from img2img.export.processing import input_scaling, output_scaling
 from img2img.export.reference import Example
@@ -29,7 +30,6 @@ def write_package(output: Path, *, checkpoint: dict, predictor: Predictor, netwo
                   inputs: tuple[np.ndarray, ...], name: str, direction: str, authors: list[str], license: str,
                   run_test: bool = True):
     from img2img.export.onnx import OPSET
-    from img2img.export.run import NOT_TRACEABLE, TOLERANCE, ExportReport, write_checked
 
     bmz.spec_modules()  # the one-line error before any work when the extra is missing
     config = predictor.config
