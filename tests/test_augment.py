@@ -75,7 +75,12 @@ def test_bad_augment_input_is_one_line(sims, cyclegan, tmp_path, capsys):
     video = tmp_path / "short"
     video.mkdir()
     (video / "positions.csv").write_text((sims / "video_000" / "positions.csv").read_text())
-    cases.append((["augment", str(video), "--model", str(cyclegan), "--output", str(tmp_path / "o3")], "names frame 2"))
+    cases.append((["augment", str(video), "--model", str(cyclegan), "--output", str(tmp_path / "o3")], "no frames"))
+    one = tmp_path / "one_frame"
+    one.mkdir()
+    (one / "positions.csv").write_text((sims / "video_000" / "positions.csv").read_text())
+    (one / "frame_0000.tif").write_bytes((sims / "video_000" / "frame_0000.tif").read_bytes())
+    cases.append((["augment", str(one), "--model", str(cyclegan), "--output", str(tmp_path / "o4")], "names frame 2"))
     for argv, message in cases:
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()

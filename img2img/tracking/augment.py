@@ -12,7 +12,7 @@ Layout read: SIM/video_NNN/*.tif (frames in name order) + SIM/video_NNN/position
 OUT/video_NNN/frame_NNNN.tif + positions.csv (the same rows), OUT/deeplabcut/labeled-data/video_NNN/
 imgNNNN.png + CollectedData_SCORER.csv, OUT/deeplabcut/project_settings.yaml, OUT/augment_report.json.
 A video's positions.csv is written after its frames, so an interrupted run leaves no video that
-looks complete; rerunning redoes the videos without one.
+looks complete; rerunning writes every video again.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 import yaml
+from rich.progress import Progress
 
 from img2img.errors import UserError
 from img2img.io.atomic import atomic_path
@@ -48,6 +49,8 @@ def find_videos(source: Path) -> list[Path]:
 def video_frames(video: Path, rows: list[dict]) -> list[Path]:
     frames = sorted(p for p in video.iterdir() if p.suffix.lower() in FRAME_SUFFIXES and not p.name.startswith("."))
     needed = max((r["frame"] for r in rows), default=-1) + 1
+    if not frames:
+        raise UserError(f"{video}: no frames (.tif, .tiff or .png) beside positions.csv")
     if len(frames) < needed:
         raise UserError(f"{video}: positions.csv names frame {needed - 1} but the folder holds {len(frames)} frame(s); "
                         "frames are counted in name order from 0")
@@ -74,12 +77,10 @@ def augment_videos(source: Path, checkpoint: Path, output: Path, scorer: str = "
     total = sum(len(frames) for _, _, frames in plans)
     report = {"model": str(checkpoint), "source": str(source), "videos": {}}
     individuals, sizes = 0, {}
-    from rich.progress import Progress
-
     with Progress(disable=not progress) as bar:
         task = bar.add_task(f"translating {total} frames of {len(plans)} video(s)", total=total)
         for video, rows, frames in plans:
-            name = video.name if video != source else source.name
+            name = video.name
             target, dlc = output / name, output / "deeplabcut" / "labeled-data" / name
             before, after = FlickerMeter(), FlickerMeter()
             animals = {}
