@@ -13,6 +13,7 @@ import yaml
 
 from img2img.data.synthetic.zebrafish.drawing import camera, dish_light, larva_absorption
 from img2img.data.synthetic.zebrafish.rig import Rig
+from img2img.data.synthetic.writer import maybe_track
 from img2img.data.synthetic.zebrafish.swimming import swim
 from img2img.io.atomic import atomic_path
 from img2img.io.images import write_image
@@ -77,12 +78,7 @@ def write_videos(output: Path | str, rig: Rig, videos: int, frames: int, seed: i
     with atomic_path(output / "rig.yaml") as tmp:
         tmp.write_text(yaml.safe_dump(rig.model_dump(mode="json"), sort_keys=False))
     folders = []
-    items = range(videos)
-    if progress:
-        from rich.progress import track
-
-        items = track(items, description=f"Simulating {videos} video(s) of {frames} frames")
-    for v in items:
+    for v in maybe_track(range(videos), f"Simulating {videos} video(s) of {frames} frames", progress):
         folder = output / f"video_{v:03d}"
         folder.mkdir(exist_ok=True)
         pixels, rows = simulate_video(rig, frames, seed=seed, video=v)
