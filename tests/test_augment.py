@@ -97,3 +97,28 @@ def test_flicker_is_zero_for_a_still_video_and_the_noise_level_for_noise():
     assert flicker(moving, rows, keep_away=6) == 0.0
     noisy = rng.normal(100, 10, (6, 128, 128)).astype(np.float32)
     assert flicker(noisy) == pytest.approx(10 * 2 / np.sqrt(np.pi), rel=0.03)  # E|X - Y| for N(0, 10^2) each
+
+
+def test_the_documented_path_from_simulations_and_real_frames_to_tracker_data(sims, tmp_path, capsys):
+    """docs/usage.md's two commands after `synth zebrafish`: train experiments/larvae_sim2real.yaml
+    on the simulations (in video subfolders) and a folder of real frames, then augment."""
+    real = tmp_path / "real"
+    real.mkdir()
+    for t in range(3):  # stand-ins for a user's recording: frames of other dishes, flat in one folder
+        (real / f"recording_{t}.tif").write_bytes((sims / "video_001" / f"frame_{t:04d}.tif").read_bytes())
+    tiny = ["model.generator.n_blocks=1", "model.generator.base_channels=8", "model.discriminator.base_channels=8",
+            f"data.a_dir={sims}", f"data.b_dir={real}", "data.patch_size=64", "data.num_workers=0",
+            "data.val_images=1", "schedule.steps=2", "trainer.val_every_steps=2", "trainer.samples=0",
+            f"output_dir={tmp_path / 'run'}"]
+    train = ["train", "experiments/larvae_sim2real.yaml", *[a for s in tiny for a in ("--set", s)]]
+    assert main(train) == 0
+    checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    assert main(["augment", str(sims), "--model", str(checkpoint), "--output", str(tmp_path / "tracker_data"),
+                 "--device", "cpu"]) == 0
+    assert (tmp_path / "tracker_data" / "video_001" / "positions.csv").is_file()
+    assert (tmp_path / "tracker_data" / "deeplabcut" / "labeled-data" / "video_000" / "CollectedData_img2img.csv").is_file()
+
+
+def test_synth_zebrafish_refuses_a_folder_with_files(sims, capsys):
+    assert main(["synth", "zebrafish", "--output", str(sims), "--n", "1", "--frames", "1", "--size", "128"]) == 2
+    assert "already contains files" in capsys.readouterr().err

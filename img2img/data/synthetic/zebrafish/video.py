@@ -13,7 +13,7 @@ import yaml
 
 from img2img.data.synthetic.zebrafish.drawing import camera, dish_light, larva_absorption
 from img2img.data.synthetic.zebrafish.rig import Rig
-from img2img.data.synthetic.writer import maybe_track
+from img2img.data.synthetic.writer import check_empty, maybe_track
 from img2img.data.synthetic.zebrafish.swimming import swim
 from img2img.io.atomic import atomic_path
 from img2img.io.images import write_image
@@ -72,8 +72,10 @@ def _multiply(target: np.ndarray, patch: np.ndarray, corner: np.ndarray) -> None
 
 def write_videos(output: Path | str, rig: Rig, videos: int, frames: int, seed: int = 0, progress: bool = True) -> list[Path]:
     """OUTPUT/video_NNN/frame_NNNN.tif and OUTPUT/video_NNN/positions.csv per video, and
-    OUTPUT/rig.yaml with every setting used. Returns the video folders."""
+    OUTPUT/rig.yaml with every setting used. Returns the video folders. A folder that already holds
+    files is refused: new videos among old ones would mix two rigs under one rig.yaml."""
     output = Path(output)
+    check_empty(output)
     output.mkdir(parents=True, exist_ok=True)
     with atomic_path(output / "rig.yaml") as tmp:
         tmp.write_text(yaml.safe_dump(rig.model_dump(mode="json"), sort_keys=False))
