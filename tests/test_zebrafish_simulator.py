@@ -44,6 +44,22 @@ def test_each_head_position_is_between_the_drawn_eyes_and_the_heading_points_awa
         assert image[int(behind[1]), int(behind[0])] < image[int(ahead[1]), int(ahead[0])] - 20, row
 
 
+def test_the_drawn_eyes_are_centred_on_the_label_to_a_tenth_of_a_pixel():
+    """Sub-pixel: the absorption-weighted centre of the two eyes alone (no head, bladder or tail)
+    is the labelled head position, for any heading and fractional offset."""
+    from img2img.data.synthetic.zebrafish.drawing import larva_absorption
+
+    eyes_only = rig(1024, larva={"head_darkness": 0, "bladder_darkness": 0, "tail_darkness": 0})
+    rng = np.random.default_rng(0)
+    window = 41
+    for _ in range(12):
+        offset, heading = rng.uniform(-3, 3, 2), rng.uniform(-np.pi, np.pi)
+        absorb = larva_absorption(eyes_only, eyes_only.larva.length, heading, 0.0, 0.0, offset, window)
+        ys, xs = np.indices(absorb.shape)
+        centre = np.array([(xs * absorb).sum(), (ys * absorb).sum()]) / absorb.sum()
+        assert np.linalg.norm(centre - (window / 2 - offset)) < 0.1, (offset, heading, centre)
+
+
 def test_larvae_stay_in_the_dish_and_swim_in_bouts():
     r = rig(256, larvae=5)
     _, rows = simulate_video(r, 150, seed=2)

@@ -66,14 +66,17 @@ def larva_absorption(rig: Rig, length: float, heading: float, swing: float, tail
     k = length / lv.length  # this larva's size against the rig's typical one
     big = np.zeros((window * SUPER, window * SUPER), np.float32)
     f, p = np.array([np.cos(heading), np.sin(heading)]), np.array([-np.sin(heading), np.cos(heading)])
-    head = (window / 2 - np.asarray(offset)) * SUPER  # head centre in the big window
+    # head centre in the big window: small pixel u is the mean of big pixels SUPER*u .. SUPER*u + SUPER-1,
+    # whose centre is SUPER*u + (SUPER-1)/2 (without that half, the larva sat 0.375 px up-left of its label)
+    head = (window / 2 - np.asarray(offset)) * SUPER + (SUPER - 1) / 2
     at = lambda xy: tuple(int(round(v)) for v in xy)  # noqa: E731
     degrees = np.rad2deg(heading)
 
-    def ellipse(centre, half_axes, darkness):
-        axes = at(np.asarray(half_axes) * SUPER * k)
+    def ellipse(centre, half_axes, darkness):  # at 1/16 px (cv2's `shift`): eyes land where labelled
+        fixed = lambda xy: tuple(int(round(v * 16)) for v in xy)  # noqa: E731
         region = np.zeros_like(big)
-        cv2.ellipse(region, at(centre), axes, degrees, 0, 360, float(darkness), -1)
+        cv2.ellipse(region, fixed(centre), fixed(np.asarray(half_axes) * SUPER * k), degrees, 0, 360,
+                    float(darkness), -1, cv2.LINE_8, 4)
         np.maximum(big, region, out=big)
 
     # tail first (the faintest), then the head parts over it
@@ -91,7 +94,7 @@ def larva_absorption(rig: Rig, length: float, heading: float, swing: float, tail
     ellipse(head - f * 0.06 * length * SUPER, (0.09 * l, 0.05 * l), lv.head_darkness)
     ellipse(head - f * 0.13 * length * SUPER, (0.045 * l, 0.032 * l), lv.bladder_darkness)
     for side in (-1, 1):
-        ellipse(head + (side * p * lv.eye_gap * k / 2 + f * 0.5) * SUPER, lv.eye_size, lv.eye_darkness)
+        ellipse(head + side * p * lv.eye_gap * k / 2 * SUPER, lv.eye_size, lv.eye_darkness)
     return cv2.resize(big, (window, window), interpolation=cv2.INTER_AREA)
 
 
