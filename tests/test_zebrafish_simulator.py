@@ -71,6 +71,18 @@ def test_larvae_stay_in_the_dish_and_swim_in_bouts():
     assert steps.max() > 0.5 * r.swimming.bout_speed and steps.max() <= 1.5 * r.swimming.bout_speed + 1e-6
 
 
+def test_a_scaled_rig_swims_the_same_paths_scaled():
+    """--size scales the rig; bouts, glides and rests must keep their timing, so the path at a
+    quarter size is the full-size path times a quarter (the rest threshold is relative)."""
+    from img2img.data.synthetic.zebrafish.swimming import swim
+
+    full, small = rig(1024), rig(256)
+    a = swim(np.random.default_rng(5), full, 300, np.array([512.0, 512.0]), 400.0, np.array([512.0, 512.0]))
+    b = swim(np.random.default_rng(5), small, 300, np.array([128.0, 128.0]), 100.0, np.array([128.0, 128.0]))
+    assert np.allclose(b.speed, a.speed / 4) and np.allclose(b.heading, a.heading)
+    assert np.allclose(b.xy, a.xy / 4)
+
+
 def test_rig_settings_come_from_yaml_with_one_line_errors(tmp_path):
     path = tmp_path / "rig.yaml"
     path.write_text("larvae: 7\ncamera: {noise: 4}\n")

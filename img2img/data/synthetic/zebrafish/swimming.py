@@ -28,7 +28,9 @@ def swim(rng: np.random.Generator, rig: Rig, frames: int, centre: np.ndarray, ra
     xy, heading, speed, phase = np.array(start, float), rng.uniform(-np.pi, np.pi), 0.0, rng.uniform(0, 2 * np.pi)
     out = SwimPath(np.zeros((frames, 2)), np.zeros(frames), np.zeros(frames), np.zeros(frames))
     for t in range(frames):
-        if speed < 0.2 and rng.random() < s.bout_rate:  # a new bout
+        # a new bout, once the glide has slowed to a 30th of a bout's push (relative, so a rig scaled
+        # by --size rests as long as the full-size one)
+        if speed < s.bout_speed / 30 and rng.random() < s.bout_rate:
             heading += np.deg2rad(rng.normal(0, s.turn_std))
             speed = s.bout_speed * rng.uniform(0.5, 1.5)
         ahead = xy + speed * np.array([np.cos(heading), np.sin(heading)])
