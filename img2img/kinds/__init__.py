@@ -19,6 +19,7 @@ REGISTERED = (
     "superres",
     "inpaint",
     "colorize",
+    "n2v",
 )
 
 KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (import_module(f"{__name__}.{name}").KIND for name in REGISTERED)}
