@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from img2img.config.sections import (  # noqa: F401  (the shared sections, importable from here as before)
-    GENERATOR_CONFIGS, RESNET_SIZE_MULTIPLE, CycleGANDiscriminatorConfig, DegradationConfig, DiscriminatorConfig,
+    GENERATOR_CONFIGS, CycleGANDiscriminatorConfig, DegradationConfig, DiscriminatorConfig,
     GatedConfig, GeneratorConfig, MaskConfig, ResNetConfig, RRDBConfig, Section, SRGeneratorConfig, SRResNetConfig,
     UNetConfig,
 )
@@ -297,12 +297,12 @@ class TrainConfig(Section):
 
     @property
     def generator_size_multiple(self) -> int:
-        """Input sides must be multiples of this; the data module and predictor pad to it."""
-        if self.model.generator.kind in ("srresnet", "rrdb"):
-            return 1  # stride-1 convolutions at the input's resolution
-        if self.model.generator.kind == "gated":
-            return 4  # two stride-2 gated convolutions
-        return 2**self.generator_depth if self.model.generator.kind == "unet" else RESNET_SIZE_MULTIPLE
+        """Input sides must be multiples of this; the data module and predictor pad to it. Asked of
+        the network class (nets/geometry.py), so config and network cannot disagree."""
+        from img2img.nets.geometry import size_multiple
+
+        kind = self.model.generator.kind
+        return size_multiple(kind, self.generator_depth if kind == "unet" else None)
 
     @property
     def target_norm(self) -> Normalization:

@@ -78,7 +78,6 @@ class ResNetConfig(Section):
 
 GeneratorConfig = Annotated[Union[UNetConfig, ResNetConfig], Field(discriminator="kind")]
 GENERATOR_CONFIGS: dict[str, type[Section]] = {"unet": UNetConfig, "resnet": ResNetConfig}
-RESNET_SIZE_MULTIPLE = 4  # two stride-2 convolutions
 
 
 class DiscriminatorConfig(Section):
