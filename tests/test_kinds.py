@@ -61,6 +61,8 @@ def test_n2v_config_rules(tmp_path):
     config = n2v_config(tmp_path, tmp_path / "out")
     assert config.task == "translation" and config.data.kind == "single"
     assert (config.best_metric, config.best_mode) == ("val/loss", "min")
+    assert config.optimizer.beta1 == 0.9  # the kind's optimizer default; GANs keep 0.5
+    assert validate_config({"data": {"input_dir": "a", "target_dir": "b"}}).optimizer.beta1 == 0.5
     with pytest.raises(UserError, match="model n2v learns from noisy images alone: give data.image_dir"):
         validate_config({"model": {"name": "n2v"}, "data": {"input_dir": "a", "target_dir": "b"}})
     with pytest.raises(UserError, match="neighbourhood 4: give an odd window side"):

@@ -216,7 +216,7 @@ class TrainConfig(Section):
     @classmethod
     def _defaults_from_model(cls, raw):
         """A kind that does one task (its `ModelKind.task`) defaults to it, and some change augmentation
-        defaults (CycleGAN: geometry only). A missing `data.kind` follows the folder keys given, else
+        defaults (CycleGAN: geometry only) or optimizer defaults (Noise2Void: Adam beta1 0.9). A missing `data.kind` follows the folder keys given, else
         the kind's first data kind (older configs: paired)."""
         if not isinstance(raw, dict):
             return raw
@@ -231,10 +231,11 @@ class TrainConfig(Section):
             raw["data"] = {"kind": given or (kind.data[0] if kind else "paired"), **data}
         if kind is not None and kind.task is not None:
             raw.setdefault("task", kind.task)
-        if kind is not None and kind.augmentation:
-            augmentation = raw.get("augmentation")
-            if augmentation is None or isinstance(augmentation, dict):
-                raw["augmentation"] = {**kind.augmentation, **(augmentation or {})}
+        for section in ("augmentation", "optimizer"):
+            defaults = getattr(kind, section) if kind is not None else None
+            given = raw.get(section)
+            if defaults and (given is None or isinstance(given, dict)):
+                raw[section] = {**defaults, **(given or {})}
         return raw
 
     @model_validator(mode="after")

@@ -53,6 +53,7 @@ class ModelKind:
     task_reason: str = "makes images"  # "model NAME <task_reason>; set task: translation"
     wrong_data: str | None = None  # the error when data.kind is not one of `data` (default: what to give)
     augmentation: Mapping[str, float] = field(default_factory=dict)  # changed augmentation defaults
+    optimizer: Mapping[str, float] = field(default_factory=dict)  # changed optimizer defaults (GANs: Adam beta1 0.5)
     best_metric: str | None = None  # fixed metric for best.ckpt; None: val/psnr (translation) or val/f1
     check: Callable[[Any], None] | None = None  # kind-specific config rules: raise ValueError
     examples: str | None = None  # "module:Class" ExampleMaker: a training example from one image (data single)
