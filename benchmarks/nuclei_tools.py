@@ -20,7 +20,7 @@ the tool's model under OUT/TOOL/model. `score` reads a folder's labels/ (or the 
 and prints one markdown table: per method and modality (fluorescence, histology, brightfield,
 all) the images, F1 at IoU 0.5 (TP/FP/FN pooled over images) and the DSB 2018 score (per image
 the mean over IoU 0.5, 0.55, ..., 0.95 of TP / (TP + FP + FN), averaged over images), both from
-img2img.evaluation.segmentation_metrics. A smoke run: --limit-train/--limit-val/--limit-test
+img2img.segmentation.metrics. A smoke run: --limit-train/--limit-val/--limit-test
 take that many images of each split (modalities interleaved), and `score --partial` scores
 only the test images that have a prediction. `resume` predicts the test images a Cellpose run
 left without labels when it stopped after saving its model (its training.json is then missing).
@@ -506,7 +506,7 @@ class ForwardClock:
 
 def score(args) -> None:
     """One markdown table: each method's F1 at IoU 0.5 and DSB score, per modality and all."""
-    from img2img.evaluation import segmentation_metrics as sm
+    from img2img.segmentation import metrics as sm
 
     rows = split_rows(args.split)
     modality = {r["id"]: r["modality"] for r in rows}

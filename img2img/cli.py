@@ -290,22 +290,23 @@ def _parse_channels(text: str | None) -> list[int] | None:
 
 def run_evaluate(args) -> int:
     from img2img.inference.predictor import Predictor
+    from img2img.kinds import kind_of, load
 
     # --diameter goes to the Predictor only where given, so its own default applies otherwise.
     diameter = {} if args.diameter is None else {"diameter": args.diameter}
     predictor = Predictor.from_checkpoint(args.model, device=args.device, channels=_parse_channels(args.channels),
                                           tta=args.tta, **diameter)
-    restoration = predictor.config.model.name in RESTORATION_EVALUATORS
-    segmentation = not restoration and predictor.task != "translation"
+    kind = kind_of(predictor.config)
+    own = kind.evaluator is not None  # the kind's own evaluator and baselines (superres, inpaint, colorize)
+    segmentation = not own and predictor.task != "translation"
     if not segmentation and (args.groups or args.objects):
         raise UserError("--groups and --objects are for segmentation models; this model makes images")
-    if args.target is None and not restoration:
+    if args.target is None and not kind.target_optional:
         raise UserError("--target: give the folder of true masks or target images (same names as --input)")
-    if restoration:
+    if own:
         from img2img.evaluation.translation_report import print_table, write_report
 
-        evaluate = RESTORATION_EVALUATORS[predictor.config.model.name]()
-        evaluation = evaluate(predictor, args.input, args.target, pattern=args.pattern)
+        evaluation = load(kind.evaluator)(predictor, args.input, args.target, pattern=args.pattern)
     else:
         if predictor.task == "translation":
             from img2img.evaluation.translation import evaluate_translation as evaluate
@@ -327,28 +328,6 @@ def run_evaluate(args) -> int:
                           notes=[f"Model: `{args.model}`", f"Images: `{args.input}`" + (f", targets: `{args.target}`" if args.target else "")])
     print(f"report: {report}")
     return 0
-
-
-def _superres_evaluator():
-    from img2img.evaluation.superres import evaluate_superres
-
-    return evaluate_superres
-
-
-def _inpaint_evaluator():
-    from img2img.evaluation.inpaint import evaluate_inpaint
-
-    return evaluate_inpaint
-
-
-def _colorize_evaluator():
-    from img2img.evaluation.colorize import evaluate_colorize
-
-    return evaluate_colorize
-
-
-# Models scored against their own classical baselines, each from a folder of clean images or pairs.
-RESTORATION_EVALUATORS = {"superres": _superres_evaluator, "inpaint": _inpaint_evaluator, "colorize": _colorize_evaluator}
 
 
 def run_export(args) -> int:

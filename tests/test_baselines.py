@@ -4,7 +4,7 @@ from skimage.draw import disk, ellipse
 
 from img2img.errors import UserError
 from img2img.evaluation.baselines import BASELINES, color_kmeans, default_baseline, has_dark_background, otsu_watershed
-from img2img.evaluation.segmentation_metrics import segmentation_scores
+from img2img.segmentation.metrics import segmentation_scores
 
 
 def as_dtype(unit: np.ndarray, dtype) -> np.ndarray:

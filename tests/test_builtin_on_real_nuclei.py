@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from img2img.evaluation.baselines import otsu_watershed
-from img2img.evaluation.segmentation_metrics import segmentation_scores
+from img2img.segmentation.metrics import segmentation_scores
 from img2img.inference.predictor import Predictor
 from img2img.io.images import read_image, read_labels
 

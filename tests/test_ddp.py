@@ -63,3 +63,18 @@ def test_cyclegan_ranks_end_identical(tmp_path):
                  "num_workers": 0},
         "schedule": {"steps": 4}, "trainer": TRAINER,
     }, tmp_path)
+
+
+@pytest.mark.slow
+def test_noise2void_ranks_end_identical(tmp_path):
+    """A single-optimizer module (automatic optimization): gradients are averaged after Lightning's
+    closure made them, not before."""
+    write_folder(tmp_path / "noisy", 6, dtype=np.uint16, scale=600)
+    reports = run_ddp({
+        "model": {"name": "n2v", "generator": {"base_channels": 8, "depth": 3}},
+        "data": {"image_dir": str(tmp_path / "noisy"), "patch_size": 32, "batch_size": 2, "patches_per_image": 2,
+                 "val_fraction": 0.3, "num_workers": 0},
+        "normalization": {"mode": "fixed", "min_value": 0, "max_value": 700},
+        "schedule": {"steps": 4}, "trainer": TRAINER,
+    }, tmp_path)
+    assert reports[0]["steps"] == 4

@@ -13,7 +13,7 @@ from img2img.cli import main
 from img2img.errors import UserError
 from img2img.evaluation.evaluate import evaluate_segmentation, spread_by_f1
 from img2img.evaluation.groups import read_groups
-from img2img.evaluation.segmentation_metrics import (
+from img2img.segmentation.metrics import (
     IOU_THRESHOLDS, aggregate_by_group, aggregate_scores, match_instances, segmentation_scores, threshold_key,
 )
 from img2img.inference.predictor import Predictor

@@ -4,7 +4,7 @@ from scipy import ndimage
 from skimage.draw import disk, ellipse
 
 from img2img.errors import UserError
-from img2img.evaluation.segmentation_metrics import segmentation_scores
+from img2img.segmentation.metrics import segmentation_scores
 from img2img.segmentation.encoding import labels_to_target, target_to_labels
 
 

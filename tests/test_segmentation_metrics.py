@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from img2img.errors import UserError
-from img2img.evaluation.segmentation_metrics import aggregate_scores, match_instances, segmentation_scores
+from img2img.segmentation.metrics import aggregate_scores, match_instances, segmentation_scores
 
 
 def squares(shape, boxes, ids=None):

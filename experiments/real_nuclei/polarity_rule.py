@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dsb2018 import DATA, read_split  # noqa: E402
 
 from img2img.evaluation.baselines import _grey, has_dark_background, otsu_watershed  # noqa: E402
-from img2img.evaluation.segmentation_metrics import aggregate_by_group, aggregate_scores, segmentation_scores  # noqa: E402
+from img2img.segmentation.metrics import aggregate_by_group, aggregate_scores, segmentation_scores  # noqa: E402
 from img2img.io.images import read_image, read_labels  # noqa: E402
 
 

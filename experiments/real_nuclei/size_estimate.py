@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
+from img2img.segmentation.metrics import aggregate_scores, segmentation_scores
 from img2img.inference.predictor import Predictor
 from img2img.io.images import read_image, read_labels
 from img2img.segmentation.object_size import median_diameter

@@ -10,10 +10,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from img2img.config.schema import (
-    ALL_GENERATOR_CONFIGS, DATA_CONFIGS, DEFAULT_GENERATOR, GENERATOR_CONFIGS, MODEL_CONFIGS, RESTORATION_MODELS,
-    UNPAIRED_MODELS, TrainConfig,
+    ALL_GENERATOR_CONFIGS, DATA_CONFIGS, DEFAULT_MODEL, GENERATOR_CONFIGS, MODEL_CONFIGS, TrainConfig,
 )
 from img2img.errors import UserError
+from img2img.kinds import find_kind
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
@@ -42,11 +42,10 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> TrainConfig:
         model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
         generator = model.get("generator") if isinstance(model.get("generator"), dict) else {}
         data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
-        name = _text(model.get("name", "pix2pix"))  # the keys that pick a schema, as far as they are text
-        unpaired = name in UNPAIRED_MODELS
-        default_data = "unpaired" if unpaired else "single" if name in RESTORATION_MODELS else "paired"
-        classes = {"model": MODEL_CONFIGS.get(name),
-                   "generator": ALL_GENERATOR_CONFIGS.get(_text(generator.get("kind", DEFAULT_GENERATOR.get(name, "unet")))),
+        kind = find_kind(model.get("name", DEFAULT_MODEL))  # the keys that pick a schema, as far as they are text
+        default_generator, default_data = (kind.default_generator, kind.data[0]) if kind else ("unet", "paired")
+        classes = {"model": kind.config if kind else None,
+                   "generator": ALL_GENERATOR_CONFIGS.get(_text(generator.get("kind", default_generator))),
                    "data": DATA_CONFIGS.get(_text(data.get("kind", default_data)))}
         problems = [_describe(e, classes) for e in exc.errors()]
         raise UserError(f"{source}: " + "; ".join(problems)) from None

@@ -21,6 +21,7 @@ from img2img.data.loading import TrainingPair, check_consistent, check_targets, 
 from img2img.data.pairing import pair_files
 from img2img.data.pieces import hold_back_piece
 from img2img.data.sampling import PairedSampler, loader_generator, steps_done
+from img2img.data.range_check import check_fixed_range
 from img2img.errors import UserError
 
 
@@ -60,6 +61,8 @@ class PairedDataModule(pl.LightningDataModule):
             self.train_pairs + self.val_pairs, [t for _, t in self.train_files + self.val_files]
         )
         warn_if_all_masks_empty(self.train_pairs, data.target_dir)
+        if config.task == "translation":
+            check_fixed_range(config.target_norm, [p.target for p in self.train_pairs], data.target_dir)
 
     def _hold_back_pieces(self, rescaled: bool) -> tuple[list, list, list, list]:
         """Training rectangles and one validation piece of each image, with their files; images

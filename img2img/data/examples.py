@@ -15,6 +15,7 @@ from img2img.config.schema import TrainConfig
 from img2img.data.color import rgb_to_yuv
 from img2img.data.degradation import crop_to_scale, degrade
 from img2img.errors import UserError
+from img2img.kinds import kind_of, load
 from img2img.data.masks import random_mask
 
 
@@ -79,6 +80,17 @@ def check_colour_target(channels: int, path: Path) -> None:
         )
 
 
+def check_colorize_pairs(datamodule) -> None:
+    """Colorization with keep_luminance from paired folders: gray inputs, colour targets."""
+    config = datamodule.config
+    if config.data.kind != "paired" or not config.model.keep_luminance:
+        return
+    check_colour_target(datamodule.out_channels, datamodule.train_files[0][1])
+    if datamodule.in_channels != 1:
+        raise UserError(f"{datamodule.train_files[0][0]}: has {datamodule.in_channels} channels but colorize with "
+                        "keep_luminance reads one gray channel; give gray inputs or set model.keep_luminance: false")
+
+
 def example_maker(config: TrainConfig) -> ExampleMaker:
-    makers = {"superres": SuperResExamples, "inpaint": InpaintExamples, "colorize": ColorizeExamples}
-    return makers[config.model.name](config)
+    """The kind's own maker (`ModelKind.examples`) for this config."""
+    return load(kind_of(config).examples)(config)

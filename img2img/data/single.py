@@ -17,6 +17,7 @@ from img2img.data.examples import ExampleMaker, example_maker
 from img2img.data.geometry import centre_crop, orient, random_crop, random_orientation
 from img2img.data.loading import TrainingPair, check_consistent, read_input_2d
 from img2img.data.sampling import PairedSampler, loader_generator, steps_done
+from img2img.data.range_check import check_fixed_range
 from img2img.errors import UserError
 from img2img.io.images import list_images
 from img2img.nets.padding import pad_to_multiple
@@ -40,6 +41,7 @@ class SingleFolderDataModule(pl.LightningDataModule):
         self.train_images = self._load(self.train_files, "training", progress)
         self.val_images = self._load(self.val_files, "validation", progress)
         channels, dtype = check_consistent(self.train_images + self.val_images, self.train_files + self.val_files)
+        check_fixed_range(config.target_norm, [p.target for p in self.train_images], data.image_dir)
         self.maker = example_maker(config)
         self.maker.check_channels(channels, self.train_files[0])
         self.in_channels, self.out_channels = self.maker.channels(channels)

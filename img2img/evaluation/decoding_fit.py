@@ -16,7 +16,7 @@ import torch
 from rich.progress import track
 
 from img2img.config.schema import DecodingConfig
-from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
+from img2img.segmentation.metrics import aggregate_scores, segmentation_scores
 from img2img.inference.predictor import Predictor
 from img2img.io.atomic import atomic_path
 from img2img.io.images import read_image, read_labels

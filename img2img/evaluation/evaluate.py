@@ -13,7 +13,7 @@ from rich.progress import track
 from img2img.data.pairing import pair_files
 from img2img.errors import UserError
 from img2img.evaluation.baselines import BASELINES, default_baseline, otsu_watershed
-from img2img.evaluation.segmentation_metrics import (
+from img2img.segmentation.metrics import (
     IOU_THRESHOLDS, aggregate_by_group, aggregate_scores, segmentation_scores,
 )
 from img2img.inference.predictor import Predictor

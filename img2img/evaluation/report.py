@@ -18,7 +18,7 @@ from rich.table import Table  # noqa: E402
 from skimage.color import label2rgb  # noqa: E402
 
 from img2img.evaluation.evaluate import METHODS, Evaluation  # noqa: E402
-from img2img.evaluation.segmentation_metrics import IOU_THRESHOLDS, threshold_key  # noqa: E402
+from img2img.segmentation.metrics import IOU_THRESHOLDS, threshold_key  # noqa: E402
 from img2img.io.atomic import atomic_path  # noqa: E402
 
 # (label, path into a scores dict) of the summary table's rows.

@@ -1,5 +1,7 @@
 """Score an image-translation model (denoising, virtual staining) against classical baselines
-and the raw input on the same held-out pairs: PSNR and SSIM (torchmetrics).
+and the raw input on the same held-out pairs: PSNR and SSIM (torchmetrics), plain and
+scale-invariant (each output first mapped linearly onto its target, as CSBDeep and CAREamics
+score), so a method gains nothing by re-scaling brightness.
 
 The model's [0, 1] output is mapped to the target's intensity scale here, with the target
 normalization stored in the checkpoint; metrics then compare every method in target units
@@ -23,7 +25,8 @@ from img2img.evaluation.denoising_baselines import DENOISING_BASELINES
 from img2img.inference.predictor import Predictor
 from img2img.io.normalization import Normalization
 
-TRANSLATION_METRICS = ("psnr", "ssim")
+# Plain and scale-invariant (after a per-image linear fit to the target: `fit_to_target`).
+TRANSLATION_METRICS = ("psnr", "ssim", "psnr_si", "ssim_si")
 
 
 @dataclass
@@ -99,7 +102,29 @@ def describe_range(norm: Normalization) -> str:
 
 
 def image_quality(output: np.ndarray, truth: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, float]:
-    """PSNR (dB) and SSIM over lo..hi per channel: both images mapped to [0, 1] and clipped, data range 1."""
+    """PSNR (dB) and SSIM over lo..hi per channel (both images mapped to [0, 1] and clipped, data
+    range 1), plain and scale-invariant (`psnr_si`, `ssim_si`: after `fit_to_target`)."""
+    plain = _quality(output, truth, lo, hi)
+    fitted = _quality(fit_to_target(output, truth), truth, lo, hi)
+    return plain | {"psnr_si": fitted["psnr"], "ssim_si": fitted["ssim"]}
+
+
+def fit_to_target(output: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """`output` (C, H, W) after the per-channel linear map a * output + b closest to `truth` in
+    least squares: the scale-invariant scoring of CSBDeep and CAREamics. Real noisy/clean pairs
+    often differ in brightness (exposure, bleaching, another camera gain); a plain PSNR then rewards
+    a method for re-scaling intensities, not for removing noise, and after this fit it does not."""
+    out = output.astype(np.float64).reshape(output.shape[0], -1)
+    true = truth.astype(np.float64).reshape(truth.shape[0], -1)
+    centred = out - out.mean(axis=1, keepdims=True)
+    variance = (centred**2).mean(axis=1)
+    slope = np.where(variance > 0, (centred * (true - true.mean(axis=1, keepdims=True))).mean(axis=1)
+                     / np.maximum(variance, 1e-12), 0.0)
+    offset = true.mean(axis=1) - slope * out.mean(axis=1)
+    return (slope[:, None] * out + offset[:, None]).reshape(output.shape).astype(np.float32)
+
+
+def _quality(output: np.ndarray, truth: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, float]:
     def unit(x: np.ndarray) -> torch.Tensor:
         x = (x.astype(np.float32) - lo[:, None, None]) / np.maximum(hi - lo, 1e-6)[:, None, None]
         return torch.from_numpy(np.clip(x, 0.0, 1.0))[None]

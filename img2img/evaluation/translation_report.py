@@ -21,6 +21,7 @@ TITLES = {"model": "model", "input": "raw input", "gaussian": "gaussian filter",
           "bicubic": "bicubic upscaling", "telea": "OpenCV Telea inpainting", "biharmonic": "biharmonic inpainting",
           "gray": "gray input", "mean_chroma": "gray + mean chroma"}
 COLUMNS = {"psnr": ("PSNR (dB)", "{:.2f}"), "ssim": ("SSIM", "{:.3f}"), "l1": ("L1", "{:.4f}"),
+           "psnr_si": ("PSNR s.i. (dB)", "{:.2f}"), "ssim_si": ("SSIM s.i.", "{:.3f}"),
            "colorfulness": ("colorfulness", "{:.1f}")}
 
 
@@ -82,7 +83,10 @@ def write_report(
     )
     text = [
         f"# {title}", "", *(notes or []), "",
-        f"PSNR and SSIM (torchmetrics) over the data range {evaluation.data_range}; values outside it are clipped.",
+        f"PSNR and SSIM (torchmetrics) over the data range {evaluation.data_range}; values outside it are clipped."
+        + (" s.i.: scale-invariant, each output first mapped by the linear fit a·x + b closest to its target "
+           "(as CSBDeep and CAREamics score), so re-scaling brightness earns nothing." if "psnr_si" in evaluation.metrics
+           else ""),
         *evaluation.notes, "", markdown_table(evaluation), "", verdict, "",
         "![methods and target](figure.png)", "", "Per-image numbers are in `metrics.json`.", "",
     ]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from img2img.models.gan_base import GanModule
+from img2img.kinds import get_kind
+from img2img.models.base import ImageModule
 from img2img.models.inpaint import copy_back
 from img2img.models.registry import model_class
 
@@ -36,7 +37,7 @@ class ExportedNetwork(nn.Module):
                                                       out_channels=out_channels, input_dtype=input_dtype,
                                                       target_dtype=target_dtype)
         self.net = module.generator_ba if direction == "BtoA" else module.generator
-        self.takes_mask = bool(getattr(module, "takes_mask", False))
+        self.takes_mask = get_kind(config["model"]["name"]).takes_mask
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if not self.takes_mask:
@@ -45,7 +46,7 @@ class ExportedNetwork(nn.Module):
         return copy_back(self.net(image, holes), image, holes)
 
 
-def network_kwargs(model: GanModule, direction: str = "AtoB") -> dict:
+def network_kwargs(model: ImageModule, direction: str = "AtoB") -> dict:
     """The keyword arguments that rebuild `model`'s exported network (plain YAML/JSON types)."""
     hparams = dict(model.hparams)
     return {"config": hparams["config"], "in_channels": int(hparams["in_channels"]),
@@ -53,7 +54,7 @@ def network_kwargs(model: GanModule, direction: str = "AtoB") -> dict:
             "target_dtype": hparams.get("target_dtype"), "direction": direction}
 
 
-def exported_network(model: GanModule, direction: str = "AtoB") -> ExportedNetwork:
+def exported_network(model: ImageModule, direction: str = "AtoB") -> ExportedNetwork:
     """`model`'s inference generator (the EMA weights where it kept them, as `load_model` leaves
     them) in an `ExportedNetwork`, in eval mode on the CPU."""
     network = ExportedNetwork(**network_kwargs(model, direction))

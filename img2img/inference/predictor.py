@@ -33,8 +33,9 @@ from img2img.inference import large_maps
 from img2img.inference.masks import HoleMasks
 from img2img.inference.object_scale import ObjectScale
 from img2img.io.normalization import cast_clipped, unscale_from_unit
+from img2img.kinds import kind_of
 from img2img.models.checkpoint import load_model
-from img2img.models.gan_base import GanModule
+from img2img.models.base import ImageModule
 from img2img.segmentation.blockwise import BlockDecoder, decoded_in_blocks, smoothing_margin, stack_labels
 from img2img.segmentation.encoding import decode_rescaled
 from img2img.segmentation.object_size import resize_planes, scaled_shape
@@ -63,7 +64,7 @@ class Predictor:
 
     def __init__(
         self,
-        model: GanModule,
+        model: ImageModule,
         device: str = "auto",
         tile: int | None = None,
         overlap: int | None = None,
@@ -82,10 +83,11 @@ class Predictor:
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
         self.config = model.config
+        self.kind = kind_of(self.config)  # what the registry says of this model: mask input, scale, directions
         self.in_channels, self.out_channels = model.in_channels, model.out_channels
         # Pixel types of the images the model was trained to read and to make.
         self.trained_dtypes = (model.hparams.get("input_dtype"), model.hparams.get("target_dtype"))
-        if direction is None and getattr(model, "direction", "AtoB") != "AtoB":
+        if direction is None and self.kind.directions and model.direction != self.kind.directions[0]:
             direction = model.direction  # set by the checkpoint (a CycleGAN package of one direction)
         if direction is not None:
             self._set_direction(direction)
@@ -108,7 +110,7 @@ class Predictor:
                             "objects); the option is for image outputs")
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
-        self.masks = HoleMasks(mask_dir, mask_rule, needed=getattr(model, "takes_mask", False))
+        self.masks = HoleMasks(mask_dir, mask_rule, needed=self.kind.takes_mask)
         if diameter is not None and self.task != "segmentation":
             raise UserError(f"--diameter {diameter}: object size is for segmentation models; this model makes images")
         if tta and self.task != "segmentation":
@@ -122,7 +124,7 @@ class Predictor:
 
     def _set_direction(self, direction: str) -> None:
         """CycleGAN: run B -> A, which reads B's channels and pixel type and makes A's."""
-        if not hasattr(self.model, "direction"):
+        if not self.kind.directions:
             raise UserError(f"--direction {direction}: only CycleGAN models run in two directions")
         self.model.direction = direction
         if direction == "BtoA":
@@ -140,7 +142,7 @@ class Predictor:
     @property
     def scale(self) -> int:
         """Output pixels per input pixel along each axis (super-resolution models say more than 1)."""
-        return int(getattr(self.model, "output_scale", 1))
+        return int(self.kind.output_scale(self.config.model))
 
     def _default_overlap(self) -> int:
         """Twice the receptive field, so the dropped margin (a quarter of it) covers its radius and

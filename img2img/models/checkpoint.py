@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from img2img.builtin import resolve_model_path
 from img2img.config.loading import validate_config
 from img2img.errors import UserError, first_line
-from img2img.models.gan_base import GanModule
+from img2img.models.base import ImageModule
 from img2img.models.packages import checkpoint_source, is_package
+from img2img.kinds import get_kind
 from img2img.models.registry import model_class
 
 
@@ -58,7 +59,7 @@ def checkpoint_model_name(checkpoint: dict) -> str:
     return checkpoint["hyper_parameters"]["config"]["model"]["name"]
 
 
-def load_model(path: str | Path) -> GanModule:
+def load_model(path: str | Path) -> ImageModule:
     """Rebuild the model from the hyperparameters stored in the checkpoint and load its weights
     (the EMA weights, when the run kept an EMA)."""
     checkpoint = read_checkpoint(path)
@@ -83,7 +84,7 @@ def load_model(path: str | Path) -> GanModule:
         what = f"missing {missing[:3]}" if missing else f"unexpected {result.unexpected_keys[:3]}"
         raise UserError(f"{path}: weights do not fit the stored model ({what})")
     model.use_ema_weights()  # inference runs the averaged generator where training kept one
-    if checkpoint.get(DIRECTION_KEY) in ("AtoB", "BtoA") and hasattr(model, "direction"):
+    if checkpoint.get(DIRECTION_KEY) in get_kind(checkpoint_model_name(checkpoint)).directions:
         model.direction = checkpoint[DIRECTION_KEY]  # a CycleGAN package runs the direction it was exported in
     return model.eval()
 

@@ -21,7 +21,6 @@ def copy_back(filled: torch.Tensor, image: torch.Tensor, mask: torch.Tensor) -> 
 
 
 class Inpaint(RestorationGan):
-    takes_mask = True  # the Predictor appends the hole mask as the last input channel
     def build_generator(self) -> nn.Module:
         g = self.config.model.generator
         return GatedInpaintNet(self.in_channels, g.base_channels, g.n_dilated)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
-from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
+from img2img.segmentation.metrics import aggregate_scores, segmentation_scores
 from img2img.nets.padding import crop_to
 from img2img.models.gan_base import GanModule
 from img2img.models.generators import build_generator

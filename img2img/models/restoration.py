@@ -11,7 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
-from img2img.models.gan_base import OPTIMIZERS_PER_STEP, GanModule
+from img2img.kinds import kind_of
+from img2img.models.gan_base import GanModule
 from img2img.nets import PatchDiscriminator, adversarial_loss
 from img2img.nets.padding import crop_to
 
@@ -52,16 +53,13 @@ class RestorationGan(GanModule):
 
     # --- shared --------------------------------------------------------------------------
     @property
-    def size_multiple(self) -> int:
-        return getattr(self.generator, "size_multiple", 1)
-
-    @property
     def output_scale(self) -> int:
-        return 1
+        """Output pixels per input pixel, as the kind declares it (super-resolution: model.scale)."""
+        return kind_of(self.config).output_scale(self.config.model)
 
     def adversarial_now(self) -> bool:
         cfg = self.config.model
-        return cfg.gan_weight > 0 and self.global_step // OPTIMIZERS_PER_STEP >= cfg.pretrain_steps
+        return cfg.gan_weight > 0 and self.training_steps_done >= cfg.pretrain_steps
 
     def training_step(self, batch: dict, batch_idx: int) -> None:
         cfg = self.config.model
@@ -75,11 +73,8 @@ class RestorationGan(GanModule):
             loss_d = 0.5 * (adversarial_loss(real_logits, True, cfg.gan_mode) + adversarial_loss(fake_logits, False, cfg.gan_mode))
             self.optimize(opt_d, loss_d)
             logs["train/loss_d"] = loss_d
-        else:
-            # Pre-training: D has no gradients, so this step changes nothing; it is still taken because
-            # Lightning counts optimizer steps, and schedule.steps must mean the same throughout.
-            opt_d.zero_grad(set_to_none=True)
-            opt_d.step()
+        # Pre-training leaves D alone: steps are counted in batches (ImageModule.training_steps_done),
+        # not optimizer steps, so no empty D step is needed to keep the count.
 
         loss_l1 = self.reconstruction_loss(fake, batch)
         loss_g = cfg.l1_weight * loss_l1

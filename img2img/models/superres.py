@@ -2,8 +2,8 @@
 an unconditional PatchGAN on the high-resolution output, L1 pre-training then L1 +
 adversarial, and a VGG feature loss only when the user supplies its weights file.
 
-`output_scale` tells the Predictor that outputs are `scale` times larger, so tiles and blending
-weights are scaled with it."""
+Its kind (img2img/kinds/superres.py) tells the Predictor that outputs are `scale` times larger, so
+tiles and blending weights are scaled with it."""
 
 from __future__ import annotations
 
@@ -24,10 +24,6 @@ class SuperRes(RestorationGan):
         if g.kind == "rrdb":
             return rrdb_net(self.in_channels, self.out_channels, model.scale, g.n_blocks, g.base_channels, g.growth_channels)
         return srresnet(self.in_channels, self.out_channels, model.scale, g.n_blocks, g.base_channels, g.norm)
-
-    @property
-    def output_scale(self) -> int:
-        return self.config.model.scale
 
     def on_fit_start(self) -> None:
         """Load the user's feature network for training only: it is not part of the model, is

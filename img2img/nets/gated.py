@@ -59,7 +59,7 @@ class GatedConv2d(nn.Module):
 class GatedInpaintNet(nn.Module):
     """(image with holes, mask) -> a full image; the caller copies the known pixels back."""
 
-    size_multiple = 4
+    SIZE_MULTIPLE = size_multiple = 4  # two stride-2 gated convolutions
 
     def __init__(self, image_channels: int, base_channels: int = 32, n_dilated: int = 4):
         super().__init__()

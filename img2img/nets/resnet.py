@@ -70,10 +70,11 @@ class ResNetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
         init_weights(self)
 
+    SIZE_MULTIPLE = 2**N_DOWN  # Input height and width must be multiples of this (the predictor pads to it)
+
     @property
     def size_multiple(self) -> int:
-        """Input height and width must be multiples of this (the predictor pads to it)."""
-        return 2**N_DOWN
+        return self.SIZE_MULTIPLE
 
     @property
     def receptive_field(self) -> int:

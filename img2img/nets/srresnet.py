@@ -74,7 +74,7 @@ class SuperResolutionNet(nn.Module):
                 nn.init.normal_(m.weight, 0.0, 1e-3)
                 nn.init.zeros_(m.bias)
 
-    size_multiple = 1
+    SIZE_MULTIPLE = size_multiple = 1  # stride-1 convolutions at the input's resolution
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.head(x)

@@ -59,10 +59,15 @@ class UNetGenerator(nn.Module):
             self.up.append(nn.Sequential(*layers))
         init_weights(self)
 
+    @staticmethod
+    def multiple_for(depth: int) -> int:
+        """Input sides of a U-Net of `depth` must be multiples of this: each level halves them."""
+        return 2**depth
+
     @property
     def size_multiple(self) -> int:
         """Input height and width must be multiples of this (the predictor pads to it)."""
-        return 2**self.depth
+        return self.multiple_for(self.depth)
 
     @property
     def receptive_field(self) -> int:

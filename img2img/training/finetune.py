@@ -14,7 +14,7 @@ from img2img.config.loading import validate_config
 from img2img.config.schema import TrainConfig
 from img2img.errors import UserError
 from img2img.models.checkpoint import load_model, read_checkpoint
-from img2img.models.gan_base import GanModule
+from img2img.models.base import ImageModule
 
 # Taken from the checkpoint where it stores them; older checkpoints lack the last ones, and the
 # config's values are kept for those.
@@ -24,7 +24,7 @@ FROM_CHECKPOINT = ("model", "task", "input_channels", "normalization", "segmenta
 @dataclass
 class FineTune:
     path: str  # as the user gave it (a file or builtin:NAME)
-    source: GanModule  # the checkpoint's model, with the weights inference runs (its EMA where it kept one)
+    source: ImageModule  # the checkpoint's model, with the weights inference runs (its EMA where it kept one)
     taken: list[str]  # sections that came from the checkpoint
     kept: list[str]  # sections it does not store: the config's are kept
     stored: set[str]  # networks the checkpoint holds weights of (a slim one has no discriminator)
@@ -40,7 +40,7 @@ class FineTune:
                     f"holds {found}; fine-tune on data with {trained}{hint}"
                 )
 
-    def load_weights(self, model: GanModule) -> list[str]:
+    def load_weights(self, model: ImageModule) -> list[str]:
         """Copy each network of the checkpoint whose tensors all fit into `model` (float16 ones
         become float32); the networks inference runs must fit. Returns the names copied."""
         theirs, mine = self.source.state_dict(), model.state_dict()

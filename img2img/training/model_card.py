@@ -120,7 +120,7 @@ def baseline_metrics(config: TrainConfig, datamodule) -> dict:
 
 def _segmentation_baseline(batches) -> dict:
     from img2img.evaluation.baselines import otsu_watershed
-    from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
+    from img2img.segmentation.metrics import aggregate_scores, segmentation_scores
 
     per_image = []
     for batch in batches:

@@ -17,7 +17,6 @@ from img2img.config.schema import TrainConfig
 from img2img.data.select import build_datamodule
 from img2img.errors import UserError, first_line
 from img2img.io.atomic import atomic_path
-from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img.models.registry import build_model
 from img2img.training.checkpoints import AtomicCheckpointIO, checkpoint_callbacks, last_checkpoint, remove_leftovers
 from img2img.training.finetune import fine_tune
@@ -26,6 +25,7 @@ from img2img.training.model_card import ModelCardRecorder
 from img2img.training.progress import RunProgressBar
 from img2img.training.random_state import RandomState
 from img2img.training.resume_check import check_resume, check_resumed_data
+from img2img.training.step_limit import StepLimit
 from img2img.training.speed import SpeedSwitches, flush_denormals, on_gpu, resolve_speed
 from img2img.training.strategy import GanDDPStrategy
 from img2img.training.throughput import Throughput
@@ -137,7 +137,8 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
     try:
         return pl.Trainer(
             default_root_dir=out,
-            max_steps=config.schedule.steps * OPTIMIZERS_PER_STEP,
+            max_steps=-1,  # StepLimit counts batches; Lightning's max_steps counts optimizer steps
+            max_epochs=-1,
             val_check_interval=min(t.val_every_steps, config.schedule.steps),
             check_val_every_n_epoch=None,
             log_every_n_steps=t.log_every_steps,
@@ -151,7 +152,8 @@ def _build_trainer(config: TrainConfig, callbacks: list[pl.Callback], progress: 
             plugins=[AtomicCheckpointIO()],
             # A new logs/version_N per run, so resuming never deletes the earlier metrics.csv.
             logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard", version="")],
-            callbacks=[*callbacks, LearningRateMonitor("step"), RandomState(), SpeedSwitches(speed), Throughput()]
+            callbacks=[*callbacks, StepLimit(config.schedule.steps, t.val_every_steps), LearningRateMonitor("step"),
+                       RandomState(), SpeedSwitches(speed), Throughput()]
             + ([RunProgressBar(config.schedule.steps, config.best_metric)] if progress else []),
             enable_progress_bar=progress,
             enable_model_summary=False,

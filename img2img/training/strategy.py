@@ -18,6 +18,7 @@ Weights start equal: rank 0's are broadcast once at set-up.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pytorch_lightning.overrides.distributed import _sync_module_states
@@ -33,11 +34,25 @@ class GanDDPStrategy(DDPStrategy):
         _sync_module_states(self.model)  # every rank starts from rank 0's weights and buffers
 
     def optimizer_step(self, optimizer, closure, model=None, **kwargs: Any) -> Any:
+        """Average the stepped optimizer's gradients over all processes, then step. A GAN (manual
+        optimization) has its gradients when it calls `optimizer.step()`; a single-network model
+        (automatic optimization, e.g. Noise2Void) makes them inside `closure`, so they are averaged
+        right after it."""
         if self.world_size > 1:
-            all_reduce_gradients(optimizer)
+            if self.lightning_module.automatic_optimization:
+                closure = partial(_then_average, closure, optimizer)
+            else:
+                all_reduce_gradients(optimizer)
         return super().optimizer_step(optimizer, closure, model, **kwargs)
 
     def training_step(self, *args: Any, **kwargs: Any) -> Any:
         if self.world_size > 1:
             broadcast_buffers(self.lightning_module)
         return super().training_step(*args, **kwargs)
+
+
+def _then_average(closure, optimizer) -> Any:
+    """Run Lightning's training closure (forward and backward), then average the gradients it made."""
+    loss = closure()
+    all_reduce_gradients(optimizer)
+    return loss

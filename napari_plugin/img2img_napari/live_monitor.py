@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
-from img2img.models.gan_base import OPTIMIZERS_PER_STEP
 from img2img_napari.background import Progress
 from img2img_napari.labels_preview import labels_grid
 
@@ -24,7 +23,7 @@ class LiveMonitor(pl.Callback):
             for key, value in trainer.callback_metrics.items()
             if key.startswith("train/loss") and value.numel() == 1  # not images/s: it has its own scale
         }
-        self.progress.metrics.emit({"step": _step(trainer), **losses})
+        self.progress.metrics.emit({"step": pl_module.training_steps_done, **losses})
         self.progress.advanced.emit(1)
         if self.progress.cancelled:
             trainer.should_stop = True  # Lightning ends the loop; train() then saves last.ckpt
@@ -43,18 +42,14 @@ class LiveMonitor(pl.Callback):
         metric = pl_module.config.best_metric
         value = trainer.callback_metrics.get(metric)
         if value is not None and value.numel() == 1:
-            self.progress.score.emit({"step": _step(trainer), metric: float(value)})
+            self.progress.score.emit({"step": pl_module.training_steps_done, metric: float(value)})
         if pl_module.config.task != "segmentation":
             grids = sorted(self.samples_dir.glob("step_*.png"))
             if grids:
                 self.progress.preview.emit(str(grids[-1]))
 
 
-def _step(trainer: pl.Trainer) -> int:
-    return trainer.global_step // OPTIMIZERS_PER_STEP
-
-
 def _validation_samples(pl_module) -> list[tuple]:
-    """(input, output, target) arrays in [-1, 1] that `GanModule.collect_sample` gathered in this
-    validation (`GanModule.validation_samples`)."""
+    """(input, output, target) arrays in [-1, 1] that `ImageModule.collect_sample` gathered in this
+    validation (`ImageModule.validation_samples`)."""
     return getattr(pl_module, "validation_samples", [])

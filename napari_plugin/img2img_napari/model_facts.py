@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from img2img.builtin import resolve_model_path
+from img2img.kinds import find_kind
 from img2img.models.card import card_line, card_text, model_card
 from img2img.models.checkpoint import DIRECTION_KEY, read_checkpoint
 from img2img.models.packages import is_foreign_package
@@ -16,7 +17,7 @@ FOREIGN = "bioimageio"  # ModelFacts.name of a package not made by img2img
 
 @dataclass(frozen=True)
 class ModelFacts:
-    name: str  # registry name: pix2pix, cyclegan, superres, inpaint, colorize
+    name: str  # registry name (img2img/kinds/): pix2pix, cyclegan, superres, inpaint, colorize, ...
     task: str  # segmentation or translation
     object_diameter: float | None  # px the segmenter was trained at; None: it reads images as stored
     card: str = ""  # the model card (`img2img info`), for a tooltip
@@ -26,7 +27,9 @@ class ModelFacts:
     @property
     def train_kind(self) -> str:
         """The Train widget's kind that makes models like this one."""
-        return self.task if self.name == "pix2pix" else self.name
+        kind = find_kind(self.name)
+        presets = kind.presets if kind else ()
+        return next((p.key for p in presets if p.task == self.task), presets[0].key if presets else self.name)
 
 
 def model_facts(source: str) -> ModelFacts:

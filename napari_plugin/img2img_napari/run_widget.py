@@ -20,7 +20,7 @@ from img2img.builtin import resolve_model_path
 from img2img.errors import UserError
 from img2img.inference.predictor import Predictor
 from img2img.models.packages import is_foreign_package
-from img2img.models.registry import model_class
+from img2img.kinds import get_kind
 from img2img_napari.background import Progress, notify_error
 from img2img_napari.catalog import CATALOG, ModelEntry
 from img2img_napari.diameter_box import DiameterBox, used_diameter_text
@@ -150,10 +150,11 @@ class RunWidget(JobWidget):
             notify_error(exc)
             self.status.setText(str(exc))
             return
-        self.direction_box.setEnabled(facts.name == "cyclegan")
-        if facts.name == "cyclegan":
+        kind = None if facts.name == FOREIGN else get_kind(facts.name)
+        self.direction_box.setEnabled(bool(kind and kind.directions))
+        if kind and kind.directions:
             self.direction_box.setCurrentText(facts.direction)
-        self.mask_box.setEnabled(facts.name != FOREIGN and bool(getattr(model_class(facts.name), "takes_mask", False)))
+        self.mask_box.setEnabled(bool(kind and kind.takes_mask))
         self.diameter_box.follow_model(facts.object_diameter)
         self.model_box.setToolTip(facts.card)  # the whole model card on hover
         self.status.setText(facts.summary)

@@ -8,18 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from img2img.config import TrainConfig, validate_config
+from img2img.kinds import KINDS as KINDS_REGISTERED
+from img2img.kinds import Preset
 
-KINDS = {
-    "segmentation": "segmentation (image → labels)",
-    "translation": "translation (image → image)",
-    "cyclegan": "CycleGAN (unpaired A ↔ B)",
-    "superres": "super-resolution x2 (one image layer)",
-    "inpaint": "inpainting (one image layer)",
-    "colorize": "colorization (one colour layer)",
-}
-# Kinds that learn from clean images alone: their inputs are made on the fly (downscaled,
-# masked, turned gray), so there is no target to pick.
-SINGLE_LAYER_KINDS = ("superres", "inpaint", "colorize")
+# Every registered kind's menu entries (img2img/kinds/: `ModelKind.presets`), in registry order.
+PRESETS: dict[str, Preset] = {preset.key: preset for kind in KINDS_REGISTERED.values() for preset in kind.presets}
+KINDS = {key: preset.label for key, preset in PRESETS.items()}
+# Kinds that learn from one image layer: their inputs are made on the fly (downscaled, masked,
+# turned gray, blind-spot masked), so there is no target to pick.
+SINGLE_LAYER_KINDS = tuple(key for key, preset in PRESETS.items() if preset.data == "single")
 
 
 @dataclass
@@ -42,39 +39,15 @@ class TrainSettings:
 
 def training_config(settings: TrainSettings, data: dict, output_dir: Path) -> TrainConfig:
     """A config for `train()`; `data` holds the folder keys (input_dir/target_dir or a_dir/b_dir)."""
-    channels = settings.base_channels
-    common_data = {"patch_size": settings.patch_size, "num_workers": 0}  # no worker processes from a GUI thread
-    if settings.kind == "cyclegan":
-        model = {
-            "name": "cyclegan",
-            "generator": {"kind": "resnet", "n_blocks": 6, "base_channels": channels, "upsample": "bilinear"},
-            "discriminator": {"base_channels": channels},
-        }
-        data_section = {"kind": "unpaired", **data, **common_data, "batch_size": 1, "val_images": 1}
-        lr = 2e-4
-    elif settings.kind in SINGLE_LAYER_KINDS:
-        pretrain = settings.steps // 2  # L1 alone first, then L1 + adversarial
-        model = {
-            "superres": {"name": "superres", "scale": 2, "pretrain_steps": pretrain,
-                         "generator": {"kind": "srresnet", "n_blocks": 8, "base_channels": channels, "norm": "none"}},
-            "inpaint": {"name": "inpaint", "pretrain_steps": pretrain,
-                        "generator": {"kind": "gated", "base_channels": max(8, channels // 2)}},
-            "colorize": {"name": "colorize", "pretrain_steps": pretrain, "generator": {"base_channels": channels}},
-        }[settings.kind]
-        model["discriminator"] = {"base_channels": channels}
-        data_section = {"kind": "single", **data, **common_data, "batch_size": settings.batch_size,
-                        "patches_per_image": 4}
-        lr = 2e-4
-    else:
-        model = {"name": "pix2pix", "generator": {"base_channels": channels}, "discriminator": {"base_channels": channels}}
-        data_section = {"kind": "paired", **data, **common_data, "batch_size": settings.batch_size,
-                        "patches_per_image": 4}
-        lr = 4e-4
+    preset = PRESETS[settings.kind]
+    data_section = {"kind": preset.data, **data, "patch_size": settings.patch_size,
+                    "num_workers": 0,  # no worker processes from a GUI thread
+                    "batch_size": settings.batch_size, **preset.data_settings}
     raw = {
-        "model": model,
-        "task": "segmentation" if settings.kind == "segmentation" else "translation",
+        "model": preset.model(settings.steps, settings.base_channels),
+        "task": preset.task,
         "data": data_section,
-        "optimizer": {"lr": lr},
+        "optimizer": {"lr": preset.lr},
         "schedule": {"steps": settings.steps, "decay_start": 0.5},
         "trainer": {"val_every_steps": max(1, settings.steps // 5), "samples": 2},
         "output_dir": str(output_dir),

@@ -30,7 +30,7 @@ from img2img_napari.loss_plot import LossPlot
 from img2img_napari.model_facts import model_facts
 from img2img_napari.preview_label import PreviewLabel
 from img2img_napari.start_from import StartFromBox
-from img2img_napari.train_settings import KINDS, SINGLE_LAYER_KINDS, TrainSettings, training_config
+from img2img_napari.train_settings import KINDS, PRESETS, SINGLE_LAYER_KINDS, TrainSettings, training_config
 from img2img_napari.training_data import write_paired, write_single, write_unpaired
 
 FROM_FOLDERS = "(folder…)"
@@ -133,7 +133,7 @@ class TrainWidget(JobWidget):
         self.start_box.choose(defaults.init_from)
 
     def _on_kind_changed(self) -> None:
-        unpaired = self.kind == "cyclegan"
+        unpaired = self.kind in PRESETS and PRESETS[self.kind].data == "unpaired"
         self.input_label.setText("domain A layer" if unpaired else "input layer")
         self.target_label.setText("domain B layer" if unpaired else ("target labels" if self.kind == "segmentation" else "target layer"))
         self.batch_box.setEnabled(not unpaired)  # CycleGAN trains on one image at a time
@@ -226,7 +226,7 @@ class TrainWidget(JobWidget):
         if settings.kind in SINGLE_LAYER_KINDS:
             data = {"image_dir": str(source)} if isinstance(source, Path) else \
                 write_single(source, folder, settings.patch_size)
-        elif settings.kind == "cyclegan":
+        elif PRESETS[settings.kind].data == "unpaired":
             data = write_unpaired(source, target, folder, settings.patch_size) if not isinstance(source, Path) \
                 else {"a_dir": str(source), "b_dir": str(target)}
         elif isinstance(source, Path):

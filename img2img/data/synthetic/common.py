@@ -1,11 +1,17 @@
-"""Helpers shared by the synthetic generators: image size and label clean-up."""
+"""Helpers shared by the synthetic generators: image size, label clean-up, and the output
+folder check and progress bar of the writers (writer.py, larvae.py, photos.py, zebrafish/)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 from skimage import measure
 from skimage.segmentation import relabel_sequential
+
+from img2img.errors import UserError
 
 MIN_SIDE, MAX_SIDE = 256, 1024  # range of random sizes
 SMALLEST_SIDE = 32  # below this, objects 12-40 px across no longer fit
@@ -71,3 +77,16 @@ def _give_to_neighbour(patch: np.ndarray, piece: np.ndarray) -> None:
     around = patch[ring]
     around = around[(around != 0) & (around != own)]
     patch[piece] = np.bincount(around).argmax() if around.size else 0
+
+
+def check_empty(folder: Path) -> None:
+    if folder.is_dir() and any(folder.iterdir()):
+        raise UserError(f"{folder} already contains files; choose a new output folder or empty this one first")
+
+
+def maybe_track(items: Iterable[int], description: str, progress: bool) -> Iterable[int]:
+    if not progress:
+        return items
+    from rich.progress import track
+
+    return track(items, description=description)

@@ -214,7 +214,7 @@ def write_larvae_dataset(output, n: int, seed: int = 0, size: int | None = None,
     import json
     from pathlib import Path
 
-    from img2img.data.synthetic.writer import check_empty, maybe_track
+    from img2img.data.synthetic.common import check_empty, maybe_track
     from img2img.errors import UserError
     from img2img.io.atomic import atomic_path
     from img2img.io.images import write_image

@@ -121,7 +121,7 @@ def write_photos_dataset(output, n: int, seed: int = 0, size: int | None = None,
     photo i from `default_rng([seed, i, 0])`, painting i from `[seed, i, 1]`. Returns the photo paths."""
     from pathlib import Path
 
-    from img2img.data.synthetic.writer import check_empty, maybe_track
+    from img2img.data.synthetic.common import check_empty, maybe_track
     from img2img.io.images import write_image
 
     output = Path(output)

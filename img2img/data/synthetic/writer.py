@@ -8,13 +8,13 @@ truncated image that looks complete.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from img2img.data.synthetic.cells import render_cells
-from img2img.data.synthetic.common import SMALLEST_SIDE
+from img2img.data.synthetic.common import SMALLEST_SIDE, check_empty, maybe_track
 from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.filaments import render_filaments
 from img2img.data.synthetic.fins import render_fins
@@ -91,16 +91,3 @@ def summary(kind: str, output: Path, n: int) -> str:
     if kind == "photos":
         return f"wrote {n} photos to {output / 'photo'} and {n} paintings of other scenes to {output / 'painting'}"
     return f"wrote {n} images to {output / 'images'} and {TARGET_FOLDER[kind]} to {output / TARGET_FOLDER[kind]}"
-
-
-def check_empty(folder: Path) -> None:
-    if folder.is_dir() and any(folder.iterdir()):
-        raise UserError(f"{folder} already contains files; choose a new output folder or empty this one first")
-
-
-def maybe_track(items: Iterable[int], description: str, progress: bool) -> Iterable[int]:
-    if not progress:
-        return items
-    from rich.progress import track
-
-    return track(items, description=description)

@@ -13,7 +13,7 @@ import yaml
 
 from img2img.data.synthetic.zebrafish.drawing import camera, dish_light, larva_absorption
 from img2img.data.synthetic.zebrafish.rig import Rig
-from img2img.data.synthetic.writer import check_empty, maybe_track
+from img2img.data.synthetic.common import check_empty, maybe_track
 from img2img.data.synthetic.zebrafish.swimming import swim
 from img2img.io.atomic import atomic_path
 from img2img.io.images import write_image
