@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from img2img_studies.heatmap_detector import DetectorSettings
-from img2img_studies.sim2real_gain import run_experiment
+from img2img.studies.heatmap_detector import DetectorSettings
+from img2img.studies.sim2real_gain import run_experiment
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--work", type=Path, required=True, help="folder for data, the CycleGAN run and results")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from img2img_studies.style_experiment import run_style_experiment
+from img2img.studies.style_experiment import run_style_experiment
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--work", type=Path, required=True)

@@ -10,7 +10,7 @@ import yaml
 
 from img2img.cli import main
 from img2img.evaluation.dark_blobs import dark_blob_centres
-from img2img_studies.heatmap_detector import DetectorSettings, detect, heat_map, train_detector
+from img2img.studies.heatmap_detector import DetectorSettings, detect, heat_map, train_detector
 from img2img.evaluation.points import match_points, score_images
 
 

@@ -21,7 +21,7 @@ from scipy import ndimage
 from real_frames import FRAMES, load_real, shrink
 from simulations import SEEDS, simulated
 
-from img2img_studies.heatmap_detector import DetectorSettings, detect, predict_heat, train_detector
+from img2img.studies.heatmap_detector import DetectorSettings, detect, predict_heat, train_detector
 from img2img.evaluation.points import match_points, score_images
 from img2img.tracking.flicker import flicker
 

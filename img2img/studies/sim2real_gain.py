@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from img2img_studies.heatmap_detector import DetectorSettings, detect, train_detector
+from img2img.studies.heatmap_detector import DetectorSettings, detect, train_detector
 from img2img.evaluation.points import score_images
 
 CYCLEGAN_CPU = [  # the experiment config shrunk to CPU size (docs/cyclegan.md)
