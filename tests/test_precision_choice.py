@@ -32,7 +32,8 @@ def test_the_psnr_bound_follows_the_recorded_validation_psnr():
     assert precision.PSNR_MARGIN_DB == pytest.approx(16.33, abs=0.01)
     assert precision.required_psnr(None) == pytest.approx(precision.ASSUMED_MODEL_PSNR + precision.PSNR_MARGIN_DB)
     assert precision.recorded_psnr({"validation": {"psnr": 24.5, "ssim": 0.7}}) == 24.5
-    assert precision.recorded_psnr({"validation": {"loss_cycle": 0.2}}) is None and precision.recorded_psnr(None) is None
+    assert precision.recorded_psnr({"validation": {"loss_cycle": 0.1}}) == pytest.approx(23.01, abs=0.01)  # Laplace error
+    assert precision.recorded_psnr({"validation": {"loss_l1": 0.1}}) is None and precision.recorded_psnr(None) is None
     # 10 log10(1 + e/m) is the PSNR a model of error m loses to an added error e: at the bound, 0.1 dB.
     m = 10 ** (-30 / 10)
     e = 10 ** (-precision.required_psnr(30.0) / 10)
