@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="tiny networks and images: a smoke run for any device")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--budget-s", type=float, default=420.0, help="start no new row after this many seconds")
+    parser.add_argument("--budget-s", type=float, default=360.0,
+                        help="start no new row after this many seconds (a row started before may run on)")
     args = parser.parse_args(argv)
     plan = SMALL if args.small else FULL
     name = torch.cuda.get_device_name(args.device) if args.device.startswith("cuda") else "CPU"

@@ -138,7 +138,7 @@ def main() -> None:
         print("| model | files | path | MP/s | ratio | peak RSS (GB) | settings |")
         print("|---|---|---|---:|---:|---:|---|")
         for kind in args.models.split(","):
-            for batch in ([files] + ([large] if large else [])):
+            for batch in ([files] if files else []) + ([large] if large else []):  # --files 0: the large file only
                 ref, ours = compare(kind, batch, tmp / f"out_{len(batch)}", args.device, args.tile, args.precision, args.compile)
                 for row in rows(kind, batch, ref, ours):
                     print(row, flush=True)
