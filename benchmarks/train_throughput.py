@@ -1,23 +1,31 @@
-"""Training throughput: a plain reference loop against `img2img train`, in one run.
+"""Training throughput: a plain reference loop against `img2img train`, in one run, for every model kind.
 
-    python benchmarks/train_throughput.py                       # GPU: 256 px, both models
-    python benchmarks/train_throughput.py --size 256 --cyclegan-size 128 --steps 4 --batches 1,4   # a CPU
+    python benchmarks/train_throughput.py                       # GPU: 256 px, every kind, batch 1 and 16
+    python benchmarks/train_throughput.py --size 128 --batches 1,default --steps 4   # a CPU
 
-For Pix2Pix (U-Net-256 + 70x70 PatchGAN) and CycleGAN (2 x ResNet-9 + 2 PatchGANs) it times one
-full training step two ways and prints images/s, the ratio to the reference and the achieved
-TFLOP/s (FLOPs of one step counted with FlopCounterMode, forward and backward):
+For each kind it times one full training step two ways and prints images/s, the ratio to the
+reference and the achieved TFLOP/s (FLOPs of one reference step counted with FlopCounterMode,
+forward and backward):
 
 - reference: what the published code does per step: float32, NCHW, eager, batch 1, tensors
-  already in memory (no data loading at all, which favours it), the reference update order;
+  already in memory (no data loading at all, which favours it), the reference update order
+  (Pix2Pix D then G; CycleGAN G then D with 50-image pools; super-resolution, inpainting and
+  colorization: D then G on the module's own generator, discriminator and losses);
 - img2img: `train()` with its defaults for the device (precision/channels_last/compile 'auto'),
   reading generated TIFFs through the data module, augmentation and workers included, measured
-  between the ends of consecutive training steps after warm-up.
+  between the ends of consecutive training steps after warm-up. `default` in --batches is the
+  config's default batch size for the kind.
+
+Super-resolution, inpainting and colorization train their generator alone for their first
+`pretrain_steps`; both paths here start with the adversarial term on (`pretrain_steps: 0`), so
+the full GAN step is what is timed.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,12 +37,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from img2img.config.loading import validate_config
-from img2img.models.image_pool import ImagePool
-from img2img.nets import PatchDiscriminator, adversarial_loss
-from img2img.nets.resnet import ResNetGenerator
-from img2img.nets.unet import UNetGenerator
-from img2img.training import train
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from img2img.config.loading import validate_config  # noqa: E402
+from img2img.models.image_pool import ImagePool  # noqa: E402
+from img2img.nets import PatchDiscriminator, adversarial_loss  # noqa: E402
+from img2img.nets.resnet import ResNetGenerator  # noqa: E402
+from img2img.nets.unet import UNetGenerator  # noqa: E402
+from img2img.training import train  # noqa: E402
 
 
 # --- the reference loop ---------------------------------------------------------------------
@@ -90,6 +100,57 @@ def reference_cyclegan(device, size):
     return step
 
 
+KINDS = ("pix2pix", "cyclegan", "superres", "inpaint", "colorize")
+LABELS = {"pix2pix": "Pix2Pix (U-Net)", "cyclegan": "CycleGAN (ResNet-9)", "superres": "super-resolution (SRResNet x2)",
+          "inpaint": "inpainting (gated)", "colorize": "colorization (U-Net)"}
+RESTORATION = {"superres": {"name": "superres", "scale": 2, "pretrain_steps": 0},
+               "inpaint": {"name": "inpaint", "pretrain_steps": 0},
+               "colorize": {"name": "colorize"}}
+
+
+def reference_restoration(kind, device, size):
+    """D then G on the kind's own networks and losses (`RestorationGan`'s hooks), in plain PyTorch."""
+    from img2img.config.schema import TrainConfig
+    from img2img.models.registry import build_model
+
+    config = TrainConfig.model_validate({"model": RESTORATION[kind], "data": {"image_dir": "unused", "patch_size": size}})
+    cin = 1 if kind == "colorize" else 3
+    torch.manual_seed(0)
+    model = build_model(config, cin, 3, "uint8", "uint8").to(device).train()
+    g, d, cfg = model.generator, model.discriminator, config.model
+    opt_g, opt_d = (torch.optim.Adam(m.parameters(), 2e-4, betas=(0.5, 0.999)) for m in (g, d))
+    low = size // cfg.scale if kind == "superres" else size
+    batch = {"input": torch.randn(1, cin, low, low, device=device), "target": torch.randn(1, 3, size, size, device=device)}
+    if kind == "inpaint":
+        batch["mask"] = (torch.rand(1, 1, size, size, device=device) > 0.8).float()
+
+    def step():
+        fake = model.generate(batch)
+        loss_d = 0.5 * (adversarial_loss(d(model.judged(batch, batch["target"])), True, cfg.gan_mode)
+                        + adversarial_loss(d(model.judged(batch, fake.detach())), False, cfg.gan_mode))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        for p in d.parameters():
+            p.requires_grad_(False)
+        loss_g = cfg.l1_weight * model.reconstruction_loss(fake, batch)
+        loss_g = loss_g + cfg.gan_weight * adversarial_loss(d(model.judged(batch, fake)), True, cfg.gan_mode)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        for p in d.parameters():
+            p.requires_grad_(True)
+    return step
+
+
+def reference_step(kind, device, size):
+    if kind == "pix2pix":
+        return reference_pix2pix(device, size)
+    if kind == "cyclegan":
+        return reference_cyclegan(device, size)
+    return reference_restoration(kind, device, size)
+
+
 def time_reference(step, device, warmup, steps) -> float:
     for _ in range(warmup):
         step()
@@ -130,18 +191,23 @@ def write_images(folder: Path, n: int, size: int) -> Path:
     return folder
 
 
-def time_img2img(model: str, size: int, batch: int, warmup: int, steps: int, device: str, work: Path,
-                 workers: int | None = None) -> tuple[float, str]:
-    data = work / f"{model}_{size}_data"
+def time_img2img(model: str, size: int, batch: int | None, warmup: int, steps: int, device: str, work: Path,
+                 workers: int | None = None) -> tuple[float, int, str]:
+    """(images/s, batch size, settings) of `train()` with its defaults; `batch` None: the config's default."""
+    data = work / f"data_{size}"
     if not data.exists():
         write_images(data / "a", 8, size + size // 4)
         write_images(data / "b", 8, size + size // 4)
-    folders = ({"input_dir": str(data / "a"), "target_dir": str(data / "b"), "val_fraction": 0.1}
-               if model == "pix2pix" else {"a_dir": str(data / "a"), "b_dir": str(data / "b"), "val_images": 1})
+    if model == "pix2pix":
+        folders = {"input_dir": str(data / "a"), "target_dir": str(data / "b"), "val_fraction": 0.1}
+    elif model == "cyclegan":
+        folders = {"a_dir": str(data / "a"), "b_dir": str(data / "b"), "val_images": 1}
+    else:
+        folders = {"image_dir": str(data / "a")}
     config = validate_config({
-        "task": "translation", "model": {"name": model},
-        "data": {**folders, "patch_size": size, "batch_size": batch, "patches_per_image": 64,
-                 **({} if workers is None else {"num_workers": workers})},
+        "task": "translation", "model": RESTORATION.get(model, {"name": model}),
+        "data": {**folders, "patch_size": size, "patches_per_image": 64,
+                 **({} if batch is None else {"batch_size": batch}), **({} if workers is None else {"num_workers": workers})},
         "schedule": {"steps": warmup + steps},
         "trainer": {"accelerator": device, "val_every_steps": 10**6, "samples": 0, "log_every_steps": 50},
         "output_dir": str(work / f"run_{model}_{size}_{batch}"),
@@ -152,7 +218,7 @@ def time_img2img(model: str, size: int, batch: int, warmup: int, steps: int, dev
     from img2img.training.speed import resolve_speed
     speed = resolve_speed(config.trainer)
     settings = f"{speed.precision}, {'NHWC' if speed.channels_last else 'NCHW'}, {'compiled' if speed.compile else 'eager'}"
-    return times.batch * (len(ends) - 1) / (ends[-1] - ends[0]), settings
+    return times.batch * (len(ends) - 1) / (ends[-1] - ends[0]), times.batch, settings
 
 
 def sync(device) -> None:
@@ -160,50 +226,78 @@ def sync(device) -> None:
         torch.cuda.synchronize()
 
 
+def measure_kind(kind: str, size: int, batches: list[int | None], device: str, warmup: int, steps: int, work: Path,
+                 workers: int | None = None, ours_first: bool = False) -> list[tuple]:
+    """Rows (kind, px, path, batch, images/s, ratio, TFLOP/s, peak GPU GB or None, settings): the
+    reference, then ours per batch."""
+    accelerator = "gpu" if device.startswith("cuda") else "cpu"
+
+    def ours_at(b):
+        reset_peak(device)
+        return (*time_img2img(kind, size, b, warmup, steps, accelerator, work, workers), peak_gb(device))
+
+    ours = {b: ours_at(b) for b in batches} if ours_first else {}  # swapping the order shows how the load moved
+    reset_peak(device)
+    step = reference_step(kind, device, size)
+    flops = flops_per_image(step)
+    ref = time_reference(step, device, warmup, steps)
+    del step
+    rows = [(kind, size, "reference loop", 1, ref, 1.0, flops * ref / 1e12, peak_gb(device),
+             "float32, NCHW, eager, no data loading")]
+    for b in batches:
+        rate, used, settings, peak = ours.get(b) or ours_at(b)
+        rows.append((kind, size, "img2img train", used, rate, rate / ref, flops * rate / 1e12, peak, settings))
+    return rows
+
+
+def reset_peak(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_gb(device: str) -> float | None:
+    return torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
+
+
+def table(rows: list[tuple]) -> str:
+    lines = ["| model | px | path | batch | images/s | ratio | TFLOP/s | peak GPU GB | settings |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    for kind, size, path, batch, rate, ratio, tflops, peak, settings in rows:
+        ratio_text = f"**{ratio:.2f}**" if path != "reference loop" else "1.00"
+        memory = "" if peak is None else f"{peak:.2f}"
+        lines.append(f"| {LABELS[kind]} | {size} | {path} | {batch} | {rate:.3f} | {ratio_text} | {tflops:.3f} | {memory} | {settings} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--size", type=int, default=256, help="Pix2Pix patch side (U-Net-256 needs 256)")
+    parser.add_argument("--size", type=int, default=256, help="patch side (Pix2Pix's U-Net gets depth 8 at 256 px)")
     parser.add_argument("--cyclegan-size", type=int, default=None, help="CycleGAN patch side (default: --size)")
-    parser.add_argument("--batches", default="1,16", help="Pix2Pix batch sizes for img2img's path")
-    parser.add_argument("--cyclegan-batches", default="1", help="CycleGAN batch sizes for img2img's path")
+    parser.add_argument("--batches", default="1,16", help="img2img's batch sizes; 'default' = the config's")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--models", default="pix2pix,cyclegan")
+    parser.add_argument("--models", default=",".join(KINDS))
     parser.add_argument("--ours-first", action="store_true", help="time img2img's path before the reference loop")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--workers", type=int, default=None, help="img2img's data.num_workers (default: the config's)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    device, accelerator = args.device, "gpu" if args.device.startswith("cuda") else "cpu"
-    print(f"device {torch.cuda.get_device_name() if accelerator == 'gpu' else 'cpu'}, torch {torch.__version__}, "
+    print(f"device {torch.cuda.get_device_name() if args.device.startswith('cuda') else 'cpu'}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
+    batches = [None if b == "default" else int(b) for b in args.batches.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for model in args.models.split(","):
-            size = args.size if model == "pix2pix" else (args.cyclegan_size or args.size)
-            make = reference_pix2pix if model == "pix2pix" else reference_cyclegan
-            batches = [int(b) for b in (args.batches if model == "pix2pix" else args.cyclegan_batches).split(",")]
-            ours = {}
-            if args.ours_first:  # on a shared machine, swapping the order shows how much the load moved
-                ours = {b: time_img2img(model, size, b, args.warmup, args.steps, accelerator, Path(tmp), args.workers)
-                        for b in batches}
-            step = make(device, size)
-            flops = flops_per_image(step)
-            ref = time_reference(step, device, args.warmup, args.steps)
-            del step
-            rows.append((model, size, "reference loop", 1, ref, 1.0, flops * ref / 1e12, "float32, NCHW, eager, no data loading"))
-            for batch in batches:
-                rate, settings = ours.get(batch) or time_img2img(model, size, batch, args.warmup, args.steps, accelerator,
-                                                                 Path(tmp), args.workers)
-                rows.append((model, size, "img2img train", batch, rate, rate / ref, flops * rate / 1e12, settings))
-            for row in rows[-(1 + len(batches)):]:
+        for kind in args.models.split(","):
+            size = args.cyclegan_size if kind == "cyclegan" and args.cyclegan_size else args.size
+            new = measure_kind(kind, size, batches, args.device, args.warmup, args.steps, Path(tmp), args.workers,
+                               args.ours_first)
+            for row in new:
                 print(row, flush=True)
-    print("\n| model | px | path | batch | images/s | ratio | TFLOP/s | settings |\n|---|---:|---|---:|---:|---:|---:|---|")
-    for model, size, path, batch, rate, ratio, tflops, settings in rows:
-        name = "Pix2Pix (U-Net-256)" if model == "pix2pix" else "CycleGAN (ResNet-9)"
-        print(f"| {name} | {size} | {path} | {batch} | {rate:.3f} | {ratio:.2f} | {tflops:.3f} | {settings} |")
+            rows += new
+    print("\n" + table(rows))
 
 
 if __name__ == "__main__":

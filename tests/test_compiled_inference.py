@@ -15,8 +15,8 @@ def test_compiled_predictor_matches_eager():
     image = np.random.default_rng(0).integers(0, 4000, (96, 80)).astype(np.uint16)
     eager = Predictor(model, device="cpu", tile=64, overlap=16, precision="32").predict(image)
     compiled = Predictor(model, device="cpu", tile=64, overlap=16, precision="32", compile=True)
-    assert compiled._compiled is not None
     out = compiled.predict(image)
+    assert compiled._compiled is not None
     assert out.dtype == eager.dtype and np.abs(out.astype(np.int64) - eager.astype(np.int64)).max() <= 1
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from img2img.errors import UserError, first_line
+from img2img.inference import compiling, precision as bf16_check
 from img2img.inference.batch import BatchReport, run_files, write_outputs
 from img2img.inference.device import default_batch, default_tile, resolve_device, resolve_precision
 from img2img.inference.outputs import DEFAULT_TEMPLATE, check_writable, plan_outputs
@@ -43,9 +44,6 @@ from img2img.segmentation.resize_rows import ResizedPlane, resize_bands
 
 OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
 BAND_PIXELS = 1 << 22  # TTA maps are handed to the block decoder this many pixels at a time
-# bf16 is kept only if, on the first tiles, it stays this close to float32 (network output in [-1, 1]).
-BF16_MEAN_TOLERANCE = 0.01
-BF16_MAX_TOLERANCE = 0.1
 
 
 class Predictor:
@@ -53,13 +51,15 @@ class Predictor:
 
     tile / overlap: tile side and overlap in input pixels (default: 8x the size multiple, 512-2048 px;
     an overlap of twice the generator's receptive field, at most an eighth of the tile).
-    precision: 'auto' (bf16 autocast where the hardware has it and the output stays close to
-    float32), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2]; without
+    precision: 'auto' (bf16 autocast where the hardware has it and the task's measure on a fixed
+    probe says it changes nothing that matters, see `precision.py`), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2]; without
     it, models trained with `input_channels` gray or rgb convert any image themselves.
     diameter: segmenters trained at an object size: the objects' diameter in pixels, or 'auto'
     (the default) to measure it on each plane; images are rescaled to the trained size.
     tta: segmentation: average the maps of the 8 flips and quarter turns of each plane (8x the
     work; see docs/real_nuclei.md for what it gains).
+    compile: 'auto' (torch.compile for planes whose work repays it, see `compiling.py`), 'on'/True
+    or 'off'/False.
     """
 
     def __init__(
@@ -76,7 +76,7 @@ class Predictor:
         direction: str | None = None,
         mask_dir: Path | None = None,
         mask_rule: str | None = None,
-        compile: bool = False,
+        compile: bool | str | None = "auto",
         diameter: float | str | None = None,
         tta: bool = False,
     ):
@@ -118,9 +118,10 @@ class Predictor:
         self.tta = tta
         self.object_scale = ObjectScale(self.config.segmentation.object_diameter if self.task == "segmentation" else None,
                                         diameter)
-        # torch.compile: ResNet-9 in bf16 on a 2-core AMX CPU ran 1.9x faster than eager after about
-        # 45 s of compiling (once per tile shape), so it pays on folders of large images only.
-        self._compiled = torch.compile(self.model) if compile else None
+        self.compile = compiling.compile_setting(compile)
+        self._compiled: torch.nn.Module | None = None
+        self._use_compiled = False  # decided per plane from its work (compiling.py)
+        self._flops_per_pixel: float | None = None
 
     def _set_direction(self, direction: str) -> None:
         """CycleGAN: run B -> A, which reads B's channels and pixel type and makes A's."""
@@ -422,6 +423,7 @@ class Predictor:
             def prepare(tile: np.ndarray) -> np.ndarray:
                 return np.concatenate([norm.apply(tile[:-1], lo, hi), tile[-1:]])
 
+        self._use_compiled = self._compile_plane(plane.shape[-2] * plane.shape[-1], plane.shape[0])
         while True:
             grid = TileGrid.plan(plane.shape[1], plane.shape[2], self.tile, self.overlap, self.multiple)
             try:
@@ -459,41 +461,87 @@ class Predictor:
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            if self._compiled is not None:
+            if self._use_compiled:
                 try:
-                    return self._compiled(x)
+                    return self._compiled_model()(x)
                 except Exception as error:  # e.g. no C++ compiler for the CPU backend: eager still works
                     warnings.warn(f"--compile failed ({first_line(error, typed=True)}); "
                                   "running without it", stacklevel=2)
-                    self._compiled = None
+                    self.compile, self._use_compiled, self._compiled = "off", False, None
             return self.model(x)
 
-    def _check_bf16(self, channels: int) -> None:
-        """Once per Predictor: keep bf16 only where it matches float32 closely.
+    def _compiled_model(self) -> torch.nn.Module:
+        if self._compiled is None:
+            compiling.use_persistent_cache()
+            self._compiled = torch.compile(self.model, dynamic=False)
+        return self._compiled
 
-        The check runs on a fixed probe (`precision_probe`), not on the data, so the choice
-        depends on the model and the device alone: a file gives the same result alone or in a
-        folder, in any order, sharded or resumed (on the first tile it once did not).
+    def _compile_plane(self, pixels: int, channels: int) -> bool:
+        """Whether this plane runs compiled: always with 'on', never with 'off', and with 'auto'
+        when its eager work repays compiling (a rule of the model, device and plane size only)."""
+        if self.compile != "auto":
+            return self.compile == "on"
+        generator = self.model.generator_ba if self.kind.directions and self.model.direction == "BtoA" else self.model.generator
+        if type(generator).__name__ not in compiling.COMPILE_PAYS:
+            return False
+        if self._flops_per_pixel is None:
+            side = max(1, 64 // self.multiple) * self.multiple
+            self._flops_per_pixel = compiling.flops_per_pixel(self.model, channels, side, self.device)
+        work = self._flops_per_pixel * pixels * (1 + self.overlap / max(1, self.tile - self.overlap)) ** 2
+        return compiling.worth_compiling(generator, work, self.device)
+
+    def _check_bf16(self, channels: int) -> None:
+        """Once per Predictor: keep bf16 only where the task's own measure says it changes
+        nothing that matters (`precision.py`): decoded labels for segmenters, PSNR for images.
+
+        The check runs eagerly on a fixed probe, not on the data, so the choice depends on the
+        model and the device alone: a file gives the same result alone or in a folder, in any
+        order, sharded or resumed (on the first tile it once did not).
         """
         self._precision_checked = True
         if self.precision != "bf16":
             return
-        side = max(1, 256 // self.multiple) * self.multiple
-        probe = torch.from_numpy(precision_probe(channels, side)).to(self.device)
-        with torch.inference_mode():
-            with torch.autocast(self.device.type, enabled=False):
-                reference = self.model(probe)
-            error = (self._forward(probe).float() - reference).abs()
-        if error.mean() <= BF16_MEAN_TOLERANCE and error.max() <= BF16_MAX_TOLERANCE:
+        verdict = self._segmentation_verdict() if self.task == "segmentation" else self._image_verdict(channels)
+        if verdict.keep:
             return
-        warnings.warn(
-            f"bf16 changes this model's output by up to {error.max():.3f} (mean {error.mean():.4f}); using float32",
-            stacklevel=2,
-        )
+        warnings.warn(f"{verdict.measured}: using float32", stacklevel=2)
         self.precision = "32"
         if self._auto_channels_last:  # chosen for bf16 on a CPU; plain layout is faster in float32
             self.channels_last = self._auto_channels_last = False
             self.model.to(memory_format=torch.contiguous_format)
+
+    def _both_precisions(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The eager network's float32 and bf16 outputs for a (1, C, H, W) probe."""
+        x = torch.from_numpy(probe).to(self.device)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            with torch.autocast(self.device.type, enabled=False):
+                reference = self.model(x).float().cpu().numpy()
+            compiled, self._use_compiled = self._use_compiled, False  # the choice must not depend on compiling
+            try:
+                bf16 = self._forward(x).float().cpu().numpy()
+            finally:
+                self._use_compiled = compiled
+        return reference, bf16
+
+    def _image_verdict(self, channels: int) -> bf16_check.Verdict:
+        side = max(1, 256 // self.multiple) * self.multiple
+        reference, bf16 = self._both_precisions(bf16_check.image_probe(channels, side))
+        return bf16_check.judge_image(reference, bf16, bf16_check.recorded_psnr(getattr(self.model, "training_card", None)))
+
+    def _segmentation_verdict(self) -> bf16_check.Verdict:
+        """Labels of a synthetic nucleus image decoded from float32 and from bf16 maps."""
+        side = max(1, 256 // self.multiple) * self.multiple
+        image = bf16_check.nucleus_probe(side)
+        if self.config.normalization.mode == "dtype" and self.trained_dtypes[0]:
+            image = _as_dtype(image, np.dtype(self.trained_dtypes[0]))
+        plane = np.repeat(image[None].astype(np.float32), self.in_channels, axis=0)  # gray into every channel
+        norm = self.config.normalization
+        reference, bf16 = self._both_precisions(norm.apply(plane, *norm.range_of(plane))[None].astype(np.float32))
+        decoding = self.config.segmentation.decoding
+        labels = [decode_rescaled(_to_unit(maps[0].copy()), decoding) for maps in (reference, bf16)]
+        return bf16_check.judge_labels(*labels)
 
     def _output_range(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per output channel (lo, hi) that [-1, 1] maps back to, in the target's intensity units.
@@ -602,15 +650,15 @@ class Predictor:
 
 
 def precision_probe(channels: int, side: int) -> np.ndarray:
-    """(1, C, side, side) float32 in [-1, 1], the same for every call: smoothed noise with blobs
-    and edges at several scales, as normalized microscopy looks to a network."""
-    from scipy import ndimage
+    """The image models' fixed bf16 probe (kept here for callers from before `precision.py`)."""
+    return bf16_check.image_probe(channels, side)
 
-    noise = np.random.default_rng(20261205).standard_normal((channels, side, side))
-    field = sum(ndimage.gaussian_filter(noise, (0, s, s)) * s for s in (1, 4, 12))
-    field -= field.min(axis=(1, 2), keepdims=True)
-    field /= np.maximum(field.max(axis=(1, 2), keepdims=True), 1e-6)
-    return (field * 2 - 1)[None].astype(np.float32)
+
+def _as_dtype(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A uint16 probe rescaled to the full range of another pixel type (dtype-normalized models)."""
+    if dtype.kind == "f":
+        return (image / 65535.0).astype(dtype)
+    return (image.astype(np.float64) / 65535 * np.iinfo(dtype).max).round().astype(dtype)
 
 
 def _warn_nonfinite(image: Image) -> None:

@@ -34,7 +34,7 @@ class PredictorOptions:
     direction: str | None = None
     mask_dir: Path | None = None
     mask_rule: str | None = None
-    compile: bool = False
+    compile: bool | str = "auto"
     diameter: float | str | None = None
     tta: bool = False
 

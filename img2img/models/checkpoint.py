@@ -11,6 +11,7 @@ from img2img.builtin import resolve_model_path
 from img2img.config.loading import validate_config
 from img2img.errors import UserError, first_line
 from img2img.models.base import ImageModule
+from img2img.models.card import CARD_KEY
 from img2img.models.packages import checkpoint_source, is_package
 from img2img.kinds import get_kind
 from img2img.models.registry import model_class
@@ -84,6 +85,7 @@ def load_model(path: str | Path) -> ImageModule:
         what = f"missing {missing[:3]}" if missing else f"unexpected {result.unexpected_keys[:3]}"
         raise UserError(f"{path}: weights do not fit the stored model ({what})")
     model.use_ema_weights()  # inference runs the averaged generator where training kept one
+    model.training_card = checkpoint.get(CARD_KEY)  # its validation PSNR sets the bf16 tolerance (inference/precision.py)
     if checkpoint.get(DIRECTION_KEY) in get_kind(checkpoint_model_name(checkpoint)).directions:
         model.direction = checkpoint[DIRECTION_KEY]  # a CycleGAN package runs the direction it was exported in
     return model.eval()
