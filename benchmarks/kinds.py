@@ -34,10 +34,11 @@ KINDS = {
     "superres": ({"name": "superres", "scale": 2}, {"image_dir": "unused", "patch_size": 128}, 1, 1),
     "inpaint": ({"name": "inpaint"}, {"image_dir": "unused", "patch_size": 256}, 1, 1),
     "colorize": ({"name": "colorize"}, {"input_dir": "unused", "target_dir": "unused", "patch_size": 256}, 1, 3),
+    "n2v": ({"name": "n2v"}, {"image_dir": "unused", "patch_size": 256}, 1, 1),
     "segmentation": None,
 }
 LABELS = {"pix2pix": "Pix2Pix (U-Net-256)", "cyclegan": "CycleGAN (ResNet-9)", "superres": "super-resolution (SRResNet x2)",
-          "inpaint": "inpainting (gated)", "colorize": "colorization (U-Net)", "segmentation": "segmentation (built-in nuclei)"}
+          "inpaint": "inpainting (gated)", "colorize": "colorization (U-Net)", "n2v": "Noise2Void (U-Net)", "segmentation": "segmentation (built-in nuclei)"}
 # Options of `Predictor` a kind needs to run on plain images (inpainting: where the holes are).
 PREDICTOR_OPTIONS = {"inpaint": {"mask_rule": "zero"}}
 
@@ -59,7 +60,7 @@ def make_model(kind: str, small: bool = False):
 
 _SMALL = {"pix2pix": {"depth": 4, "base_channels": 8}, "cyclegan": {"n_blocks": 2, "base_channels": 8},
           "superres": {"n_blocks": 2, "base_channels": 8}, "inpaint": {"base_channels": 8, "n_dilated": 2},
-          "colorize": {"depth": 3, "base_channels": 8}}
+          "colorize": {"depth": 3, "base_channels": 8}, "n2v": {"depth": 4, "base_channels": 8}}
 
 
 def make_images(folder: Path, n: int, size: int, compress: bool = True) -> list[Path]:
@@ -83,12 +84,13 @@ def reference_loop(model, files: list[Path], out: Path, device: str, tile: int =
     """What a script would do: float32, eager, batch 1, naive non-overlapping tiles (seams and all),
     percentile normalization (1-99.8), the model's forward on each tile, back to uint16, zlib TIFF.
     Segmentation decodes the whole image's maps once with the model's own decoding."""
+    from img2img.kinds import kind_of
     from img2img.segmentation.encoding import decode_rescaled
 
     net = model.to(device).eval()
-    scale = int(getattr(model, "output_scale", 1))
+    kind = kind_of(model.config)  # the registry says what the network takes and makes
+    scale, takes_mask = int(kind.output_scale(model.config.model)), kind.takes_mask
     out.mkdir(parents=True, exist_ok=True)
-    takes_mask = getattr(model, "takes_mask", False)
     with torch.inference_mode():
         for path in files:
             image = tifffile.imread(path).astype(np.float32)
