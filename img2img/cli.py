@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
-    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos", "zebrafish"],
+    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos", "zebrafish", "nuclei3d"],
                    help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
+                        "nuclei3d: Z stacks (24 planes, 1 µm steps, 0.5 µm pixels) of touching nuclei and their 3D "
+                        "labels, ImageJ hyperstacks with calibration; "
                         "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit; "
                         "filaments: noisy cytoskeleton fibres (images/) and the clean scene (targets/), 16-bit; "
                         "larvae: clean simulated arenas (sim/) and camera-like other scenes (real/), 8-bit, "

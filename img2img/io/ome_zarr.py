@@ -268,8 +268,8 @@ def write_metadata(group, name: str, axes: str, shapes: list[tuple[int, ...]], c
         entries.append(entry)
     base = [(calibration.size(a) if calibration else None) or 1.0 for a in axes]
     datasets = []
-    for k, level_shape in enumerate(shapes):
-        factors = [shapes[0][i] / level_shape[i] if a in "YX" else 1.0 for i, a in enumerate(axes)]
+    for k in range(len(shapes)):
+        factors = [2.0**k if a in "YX" else 1.0 for a in axes]  # every level halves Y and X (odd sides round up)
         datasets.append({"path": str(k), "coordinateTransformations": [
             {"type": "scale", "scale": [float(f"{b * f:.12g}") for b, f in zip(base, factors)]}]})
     extra = {}

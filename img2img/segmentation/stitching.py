@@ -116,8 +116,8 @@ def relabel_onto(labels: np.ndarray, below: np.ndarray | None, count: int,
 # An object of this plane covering at least this share of each of two or more objects below is
 # taken for their merge (the 2D segmenter did not see the seam on this plane) and split between them.
 SPLIT_COVER = 0.5
-# An object that continues none above the IoU threshold but lies this much inside one object below
-# that nothing else continues is the end (a pole) of that object, not a new one.
+# Two objects of neighbouring planes that no better pair claims, the smaller lying this much inside
+# the larger, are one object narrowing to its end (a pole), not two.
 CONTAINED = 0.8
 
 
@@ -173,14 +173,14 @@ def _best_continuations(labels: np.ndarray, below: np.ndarray, ids: np.ndarray,
                         threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """(indices into `ids`, ids of `below` they continue): pairs with IoU >= threshold, the best
     first, each object of either plane taken once (cellpose keeps, for each object below, only
-    its best match on this plane); then objects lying inside an object below that nothing
-    continues (its narrowing end)."""
+    its best match on this plane); then pairs where the smaller object lies inside the larger
+    (an object's narrowing end) among those left."""
     table = _overlaps(labels, below)
     if table is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     cur_ids, prev_ids, cur, prv, overlap, cur_areas, prev_areas = table
     iou = overlap / (cur_areas[cur] + prev_areas[prv] - overlap)
-    inside = overlap / cur_areas[cur]
+    inside = overlap / np.minimum(cur_areas[cur], prev_areas[prv])
     used_cur, used_prev = set(), set()
     chosen_cur, chosen_prev = [], []
     for j in np.argsort(-iou, kind="stable"):

@@ -1,7 +1,7 @@
 """Synthetic Z stacks of touching nuclei with known 3D labels, for 3D segmentation and stitching.
 
 A confocal-like stack: ellipsoidal nuclei (12-17 µm across in X and Y, flatter in Z), packed so that
-many touch, sampled at 0.5 µm pixels and 1 µm steps (the calibration written with them). Where two
+most touch their neighbours (a layer of cells on a coverslip by default, or tissue), sampled at 0.5 µm pixels and 1 µm steps (the calibration written with them). Where two
 nuclei would overlap, each voxel belongs to the one whose centre is nearer in its own shape's
 units, so neighbours share a flat boundary as pressed nuclei do. The signal is each nucleus'
 brightness with chromatin texture, blurred by an anisotropic point-spread function (wider in Z),
@@ -23,12 +23,17 @@ DEFAULT_SHAPE = (24, 192, 192)  # Z, Y, X
 RADIUS_XY_UM = (6.0, 8.5)  # semi-axes in X/Y, µm (24-34 px diameters: the builtin model's size range)
 RADIUS_Z_UM = (4.0, 6.0)
 PSF_SIGMA_UM = (1.2, 0.35)  # z, xy: confocal-like, wider along the optical axis
+SHEET_SD_UM = 0.5  # spread of the nuclei's centres about their sheet, along Z
 TOUCHING = 1.85  # least centre distance in mean radii (2: spheres just touch): neighbours press together
 
 
 def render_nuclei_3d(rng: np.random.Generator, shape: tuple[int, int, int] | None = None,
-                     layers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A (Z, Y, X) uint16 stack and its (Z, Y, X) uint16 3D instance labels (0 = background)."""
+                     layers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A (Z, Y, X) uint16 stack and its (Z, Y, X) uint16 3D instance labels (0 = background).
+
+    `layers`: 1 (default) is a layer of nuclei side by side, touching, as cells grown on a
+    coverslip; N stacks N such sheets through the depth; 0 packs nuclei anywhere in the volume, as
+    in tissue, where nuclei also lie on top of each other."""
     shape = tuple(int(n) for n in (shape or DEFAULT_SHAPE))
     if len(shape) == 2:  # a square size from the CLI: a stack of the default depth
         shape = (DEFAULT_SHAPE[0], *shape)
@@ -38,26 +43,27 @@ def render_nuclei_3d(rng: np.random.Generator, shape: tuple[int, int, int] | Non
 
 
 def _labels(rng: np.random.Generator, shape: tuple[int, int, int],
-            layers: int | None = None) -> tuple[np.ndarray, list[dict], np.ndarray]:
+            layers: int = 1) -> tuple[np.ndarray, list[dict], np.ndarray]:
     """Labels, the nuclei kept, and each voxel's distance from its nucleus' centre in that
     nucleus' radii (0 centre, 1 surface)."""
     depth, height, width = shape
     scale = np.array([STEP_UM, PIXEL_UM, PIXEL_UM])  # µm per voxel along z, y, x
     extent = np.array(shape) * scale
     nuclei: list[dict] = []
+    centres, sizes = np.zeros((0, 3)), np.zeros((0, 3))
     for _ in range(4000):  # dense random packing: keep a centre if it does not overlap much
         if len(nuclei) >= 400:
             break
         r_xy = rng.uniform(*RADIUS_XY_UM)
         radii = np.array([rng.uniform(*RADIUS_Z_UM), r_xy * rng.uniform(0.8, 1.0), r_xy])
-        if layers is None:
+        if layers == 0:  # tissue: centres anywhere in the volume, nuclei stacked in Z too
             centre = rng.uniform([-0.3 * radii[0], 0, 0], extent + [0.3 * radii[0], 0, 0])
-        else:  # a tissue of `layers` sheets of nuclei, each centre near its sheet's middle
+        else:  # `layers` sheets of nuclei (1: cells grown on a coverslip), centres near each sheet's middle
             sheet = (rng.integers(layers) + 0.5) * extent[0] / layers
-            centre = np.array([sheet + rng.normal(0, 0.12 * extent[0] / layers), *rng.uniform(0, extent[1:])])
-        close = all(np.linalg.norm((centre - n["centre"]) / ((radii + n["radii"]) / 2)) > TOUCHING for n in nuclei)
-        if close:
+            centre = np.array([sheet + rng.normal(0, SHEET_SD_UM), *rng.uniform(0, extent[1:])])
+        if np.all(np.linalg.norm((centre - centres) / ((radii + sizes) / 2), axis=1) > TOUCHING):
             nuclei.append({"centre": centre, "radii": radii, "angle": rng.uniform(0, np.pi)})
+            centres, sizes = np.vstack([centres, centre]), np.vstack([sizes, radii])
     best = np.full(shape, np.inf, np.float32)
     labels = np.zeros(shape, np.int32)
     for index, nucleus in enumerate(nuclei, start=1):
