@@ -36,10 +36,10 @@ def imagej_tiff(path: Path) -> Path:
 
 
 def ome_tiff(path: Path) -> Path:
-    """OME-XML sizes in nanometres (converted, not lost) and a time increment in seconds."""
+    """OME-XML sizes, Z in nanometres (converted to X's µm, not lost), a time increment in seconds."""
     tifffile.imwrite(path, stack((2, 3, 48, 40)), ome=True, metadata={
-        "axes": "TZYX", "PhysicalSizeX": 650.0, "PhysicalSizeXUnit": "nm", "PhysicalSizeY": 650.0,
-        "PhysicalSizeYUnit": "nm", "PhysicalSizeZ": 2.0, "PhysicalSizeZUnit": "µm",
+        "axes": "TZYX", "PhysicalSizeX": SIZES["X"], "PhysicalSizeXUnit": "µm", "PhysicalSizeY": SIZES["Y"],
+        "PhysicalSizeYUnit": "µm", "PhysicalSizeZ": SIZES["Z"] * 1000, "PhysicalSizeZUnit": "nm",
         "TimeIncrement": INTERVAL, "TimeIncrementUnit": "s"})
     return path
 
