@@ -106,21 +106,24 @@ def builtin():
 def test_generated_nuclei_as_3d_objects_score_at_least_as_well_as_the_planes_in_2d(builtin):
     """The goal of issue 15: touching nuclei (a layer of cells on a coverslip), the builtin 2D
     model plane by plane, stitched: 3D F1@0.5 >= the per-plane 2D F1, every nucleus one label."""
-    image, truth = render_nuclei_3d(np.random.default_rng(1), (24, 160, 160))
-    stitched = builtin.predict(image, "ZYX")
+    image, truth = render_nuclei_3d(np.random.default_rng(1), (16, 128, 128))
     planes = Predictor.from_checkpoint(builtin_model_path("nuclei"), device="cpu", precision="32",
                                        stitch="off").predict(image, "ZYX")
+    stitched = stitch_volume(planes)  # what the default (stitch="auto") makes of the same planes
+    assert np.array_equal(stitched[:2], builtin.predict(image[:2], "ZYX"))
     f1_2d = aggregate_scores([segmentation_scores(planes[z], truth[z]) for z in range(len(truth))])["f1"]
     f1_3d = segmentation_scores(stitched, truth)["f1"]
+    print(f"3D F1 {f1_3d:.3f}, per-plane 2D F1 {f1_2d:.3f}")
     assert f1_3d >= f1_2d and f1_3d >= 0.9, (f1_3d, f1_2d)
     for nucleus in range(1, int(truth.max()) + 1):
         ids, counts = np.unique(stitched[(truth == nucleus) & (stitched > 0)], return_counts=True)
         assert len(ids) and counts.max() >= 0.9 * counts.sum(), (nucleus, ids, counts)
 
 
+@pytest.mark.slow
 def test_synth_infer_and_evaluate_a_z_stack_in_3d(tmp_path, capsys):
     data = tmp_path / "data"
-    assert main(["synth", "nuclei3d", "--output", str(data), "--n", "2", "--size", "96", "--seed", "3"]) == 0
+    assert main(["synth", "nuclei3d", "--output", str(data), "--n", "1", "--size", "64", "--seed", "3"]) == 0
     image = read_image(data / "images" / "nuclei3d_0000.tif")
     assert image.axes == "ZYX" and image.calibration == CALIBRATION
     with tifffile.TiffFile(data / "images" / "nuclei3d_0000.tif") as tif:
@@ -136,7 +139,7 @@ def test_synth_infer_and_evaluate_a_z_stack_in_3d(tmp_path, capsys):
     assert main(["evaluate", "--model", "builtin:nuclei", "--input", str(data / "images"), "--target",
                  str(data / "masks"), "--device", "cpu", "--output", str(report)]) == 0
     metrics = json.loads((report / "metrics.json").read_text())
-    assert metrics["summary"]["model"]["f1"] >= 0.8 and metrics["summary"]["model"]["n_images"] == 2
+    assert metrics["summary"]["model"]["f1"] >= 0.8 and metrics["summary"]["model"]["n_images"] == 1
     assert (report / "figure.png").is_file()
 
 

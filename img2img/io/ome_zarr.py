@@ -46,7 +46,7 @@ SUFFIXES = (".ome.zarr", ZARR_SUFFIX)
 FOLDER = True
 NGFF_AXES = "TCZYX"  # the order NGFF requires: time, channel, then space
 CHUNK = 512
-BAND_ROWS = 2 * CHUNK  # rows of a level read at a time while making the next one
+BAND_ROWS = CHUNK  # rows of a level read at a time while making the next one (one chunk row)
 _TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
 # Channel colours of the omero metadata: gray for one channel, else the usual fluorescence set.
 COLOURS = ("FF00FF", "00FF00", "0000FF", "FF0000", "FFFF00", "00FFFF")
@@ -239,16 +239,24 @@ def _window(band: np.ndarray, index: tuple, c: int | None, lows: np.ndarray, hig
 
 
 def _halve(band: np.ndarray, kind: str) -> np.ndarray:
-    """A (rows, cols) band at half size: every other pixel for labels, 2x2 means for images."""
+    """A (rows, cols) band at half size (odd sides round up): every other pixel for labels, 2x2
+    means for images (an odd last row or column averaged with itself), in float32 (exact for
+    sums of 16-bit values) and rounded back for integer types."""
     if kind == "labels":
         return band[::2, ::2]
-    h, w = band.shape
-    padded = np.pad(band.astype(np.float64), ((0, h % 2), (0, w % 2)), mode="edge")
-    mean = (padded[0::2, 0::2] + padded[1::2, 0::2] + padded[0::2, 1::2] + padded[1::2, 1::2]) / 4
+    values = band.astype(np.float32)
+    h, w = values.shape
+    rows = values[0 : h - 1 : 2] + values[1:h:2]
+    if h % 2:
+        rows = np.concatenate([rows, 2 * values[-1:]])
+    both = rows[:, 0 : w - 1 : 2] + rows[:, 1:w:2]
+    if w % 2:
+        both = np.concatenate([both, 2 * rows[:, -1:]], axis=1)
+    both *= 0.25
     if band.dtype.kind in "iu":
         info = np.iinfo(band.dtype)
-        return np.clip(np.rint(mean), info.min, info.max).astype(band.dtype)
-    return mean.astype(band.dtype)
+        return np.clip(np.rint(both), info.min, info.max).astype(band.dtype)
+    return both.astype(band.dtype, copy=False)
 
 
 def write_metadata(group, name: str, axes: str, shapes: list[tuple[int, ...]], calibration: Calibration | None,
