@@ -151,3 +151,15 @@ def test_a_2d_mask_for_a_stack_is_one_line(tmp_path, capsys):
                  str(tmp_path / "masks"), "--device", "cpu", "--output", str(tmp_path / "r")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and "a mask must be 3D labels, got shape (64, 64)" in err[0]
+
+
+def test_generated_stacks_are_reproducible_with_one_connected_3d_label_per_nucleus():
+    from skimage.measure import label as connected
+
+    image, labels = render_nuclei_3d(np.random.default_rng(5), (12, 64, 72))
+    again, labels_again = render_nuclei_3d(np.random.default_rng(5), (12, 64, 72))
+    assert image.shape == labels.shape == (12, 64, 72) and image.dtype == labels.dtype == np.uint16
+    assert np.array_equal(image, again) and np.array_equal(labels, labels_again)
+    n = int(labels.max())
+    assert set(np.unique(labels).tolist()) == set(range(n + 1)) and n >= 3
+    assert int(connected(labels, background=0, connectivity=1).max()) == n

@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 
 from img2img.errors import UserError
 from img2img.io.atomic import temporary_name
-from img2img.io.formats import READ_SUFFIXES, WRITE_SUFFIXES, readable_list, suffix_of, writable_list
+from img2img.io.formats import read_suffixes, readable_list, suffix_of, writable_list, write_suffixes
 from img2img.io.images import image_stem, is_zarr, list_images
 from img2img.io.names import is_ome_tiff
 
@@ -59,7 +59,7 @@ def find_inputs(inputs: list[Path], pattern: str = "*", recursive: bool = False)
             files = _once_each(p for folder in folders for p in _glob(folder, pattern))
             found += [(f, f.parent.relative_to(item)) for f in files]
         elif item.is_file():
-            if suffix_of(item) not in READ_SUFFIXES:
+            if suffix_of(item) not in read_suffixes():
                 raise UserError(f"{item}: not an image file ({readable_list()})")
             found.append((item, Path()))
         else:
@@ -188,7 +188,7 @@ def check_template(template: str) -> None:
     if any(sep in template for sep in ("/", "\\")) or template in (".", ".."):
         raise UserError(f"--name {template!r}: a file name only, without folders (results go into --output, "
                         f"mirroring input subfolders with --recursive); {fix}")
-    if suffix_of(template) not in WRITE_SUFFIXES:
+    if suffix_of(template) not in write_suffixes():
         raise UserError(f"--name {template!r}: must be a file name ending in one of {writable_list()}, {fix}")
 
 

@@ -4,7 +4,8 @@ A format is one module with `NAME`, `SUFFIXES` (compound ones such as `.ome.tif`
 `FOLDER` (a store that is a folder, e.g. OME-Zarr) and `read(path, lazy, series) -> Image`; a
 format that can be written adds `write(path, data, axes, calibration, kind)` (atomic: the file
 appears only when whole), and one that can take a result band by band adds `create(...)`. To add a
-format, write its module and list it here; `img2img infer`, `list_images` and `--name` follow.
+format, write its module and list it in `FORMATS`; `read_image`, `write_image`, `list_images`,
+`img2img infer` and its `--name` check follow (tests/test_io.py adds one this way).
 """
 
 from __future__ import annotations
@@ -14,33 +15,38 @@ from types import ModuleType
 
 from img2img.errors import UserError
 from img2img.io import ome_zarr, opencv_files, tiff, vendor
-from img2img.io.names import full_suffix
+from img2img.io.names import COMPOUND_SUFFIXES
 
-FORMATS: tuple[ModuleType, ...] = (tiff, ome_zarr, opencv_files, vendor)
+FORMATS: list[ModuleType] = [tiff, ome_zarr, opencv_files, vendor]
+# Spellings left out of the lists in messages (the short one is listed).
+_SYNONYMS = {".jpeg", ".tiff", ".ome.tiff"}
 
 
-def _by_suffix() -> dict[str, ModuleType]:
-    table = {}
+def by_suffix() -> dict[str, ModuleType]:
+    table: dict[str, ModuleType] = {}
     for module in FORMATS:
         for suffix in module.SUFFIXES:
             table.setdefault(suffix, module)
     return table
 
 
-BY_SUFFIX = _by_suffix()
-READ_SUFFIXES = frozenset(BY_SUFFIX)
-WRITE_SUFFIXES = frozenset(s for s, m in BY_SUFFIX.items() if hasattr(m, "write"))
-FOLDER_SUFFIXES = frozenset(s for s, m in BY_SUFFIX.items() if m.FOLDER)
+def read_suffixes() -> frozenset[str]:
+    return frozenset(by_suffix())
+
+
+def write_suffixes() -> frozenset[str]:
+    return frozenset(s for s, m in by_suffix().items() if hasattr(m, "write"))
 
 
 def suffix_of(path: str | Path) -> str:
-    """The suffix that names `path`'s format: `.ome.tif` if listed, else the last one."""
-    suffix = full_suffix(path)
-    return suffix if suffix in BY_SUFFIX else Path(path).suffix.lower()
+    """The suffix that names `path`'s format, compound ones (`.ome.tif`) first, in lower case."""
+    name = Path(path).name.lower()
+    suffixes = sorted({*by_suffix(), *COMPOUND_SUFFIXES}, key=len, reverse=True)
+    return next((s for s in suffixes if name.endswith(s) and len(name) > len(s)), Path(name).suffix)
 
 
 def format_for(path: str | Path) -> ModuleType | None:
-    return BY_SUFFIX.get(suffix_of(path))
+    return by_suffix().get(suffix_of(path))
 
 
 def writer_for(path: str | Path) -> ModuleType:
@@ -52,8 +58,8 @@ def writer_for(path: str | Path) -> ModuleType:
 
 
 def writable_list() -> str:
-    return ", ".join(sorted(WRITE_SUFFIXES - {".jpeg", ".tiff", ".ome.tiff"}))
+    return ", ".join(sorted(write_suffixes() - _SYNONYMS))
 
 
 def readable_list() -> str:
-    return ", ".join(sorted(READ_SUFFIXES - {".jpeg", ".tiff", ".ome.tiff", ".ome.tif", ".ome.zarr"}))
+    return ", ".join(sorted(read_suffixes() - _SYNONYMS - {".ome.tif", ".ome.zarr"}))

@@ -26,8 +26,6 @@ from img2img.io.tiff import TILED_WRITE_PIXELS  # noqa: F401
 # Pixel types a model can take as input; float64 and int16 are widened/narrowed to float32.
 IMAGE_DTYPES = {np.dtype(t) for t in ("uint8", "uint16", "float32")}
 CONVERTIBLE_DTYPES = {np.dtype(t) for t in ("float64", "float16", "int16", "int8")}
-# Everything `list_images` and `img2img infer` take: image files, OME-Zarr folders, vendor files.
-READ_SUFFIXES = formats.READ_SUFFIXES
 
 
 def read_image(path: str | Path, lazy: bool = False, series: int | str | None = None) -> Image:
@@ -127,7 +125,7 @@ def list_images(folder: str | Path, pattern: str = "*") -> list[Path]:
     return sorted(
         p for p in folder.glob(pattern)
         if not p.name.startswith(".")
-        and ((p.is_file() and formats.suffix_of(p) in READ_SUFFIXES and not is_zarr(p)) or (is_zarr(p) and p.is_dir()))
+        and ((p.is_file() and formats.suffix_of(p) in formats.read_suffixes() and not is_zarr(p)) or (is_zarr(p) and p.is_dir()))
     )
 
 
