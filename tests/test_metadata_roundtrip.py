@@ -202,3 +202,8 @@ def test_large_results_get_a_pyramid_and_omero_windows(tmp_path):
     windows = [c["window"] for c in group.attrs["omero"]["channels"]]
     assert [(w["min"], w["max"]) for w in windows] == [(float(c.min()), float(c.max())) for c in data]
     assert read_image(written).calibration == Calibration(0.2, 0.2, unit="nanometer")
+    if importlib.util.find_spec("napari_ome_zarr") is not None:
+        from napari_ome_zarr import napari_get_reader
+
+        layers = napari_get_reader(str(written))(str(written))
+        assert [layer[2] for layer in layers] == ["image"] and len(layers[0][0]) == 3

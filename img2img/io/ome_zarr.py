@@ -47,6 +47,7 @@ FOLDER = True
 NGFF_AXES = "TCZYX"  # the order NGFF requires: time, channel, then space
 CHUNK = 512
 BAND_ROWS = CHUNK  # rows of a level read at a time while making the next one (one chunk row)
+HALVE_COLUMNS = 4096  # columns of a band averaged at a time (even, so pieces join exactly)
 _TYPES = {"T": "time", "C": "channel", "Z": "space", "Y": "space", "X": "space"}
 # Channel colours of the omero metadata: gray for one channel, else the usual fluorescence set.
 COLOURS = ("FF00FF", "00FF00", "0000FF", "FF0000", "FFFF00", "00FFFF")
@@ -224,7 +225,9 @@ def _pyramid(group, axes: str, shape: tuple[int, ...], dtype, kind: str) -> tupl
                 band = np.asarray(source[index + (slice(row, row + BAND_ROWS),)])
                 if level == 1 and track:
                     _window(band, index, c, lows, highs)
-                target[index + (slice(row // 2, row // 2 + (band.shape[0] + 1) // 2),)] = _halve(band, kind)
+                half = np.concatenate([_halve(band[:, x : x + HALVE_COLUMNS], kind)  # a few MB at a time
+                                       for x in range(0, band.shape[1], HALVE_COLUMNS)], axis=1)
+                target[index + (slice(row // 2, row // 2 + (band.shape[0] + 1) // 2),)] = half
     windows = None
     if track:
         windows = [(float(lo), float(hi)) if np.isfinite(lo) else (0.0, 0.0) for lo, hi in zip(lows, highs)]
