@@ -68,8 +68,10 @@ def child(code: str, env: dict | None = None) -> dict:
     process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(process.pid, 0)
     output = process.stdout.read().strip()
+    last = output.splitlines()[-1] if output else ""
     return {"exit": os.waitstatus_to_exitcode(status), "peak_gb": usage.ru_maxrss * 1024 / 1e9,
-            "seconds": time.perf_counter() - start, "inner_seconds": float(output.splitlines()[-1]) if output else None}
+            "seconds": time.perf_counter() - start, "output": last,
+            "inner_seconds": float(last) if last.replace(".", "", 1).isdigit() else None}
 
 
 def store_size(path: Path) -> float:

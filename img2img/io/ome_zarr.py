@@ -17,13 +17,14 @@ band whatever the image size. Segmentations get the NGFF `image-label` metadata 
 them as a Labels layer) and their pyramid takes every other pixel (labels are never averaged);
 images get 2x2 means and `omero` channel metadata with each channel's display window.
 
-The NGFF metadata (multiscales, axes, coordinate transformations, omero, image-label) is written
-by ome-zarr-py (`ome_zarr.writer`), the reference implementation, which also checks it. Its own
-pixel writers take a whole (numpy or dask) array and compute the pyramid with dask, which cannot
-take a result that arrives band by band while it is being predicted, and with a dask array made
-from the stored level 0 peaked at several times our memory (docs/benchmarks.md, "OME-Zarr
-output"); so pixels and pyramid levels are ours. A store is written under a hidden temporary name
-and renamed into place when complete (`io.atomic`), so an existing one is whole.
+The NGFF metadata (multiscales, axes, coordinate transformations, omero, image-label) is built
+from ome-zarr-models' schema classes (the OME-Zarr community's pydantic models of the spec), and
+every store is validated against them before it is put in place. Pixels and pyramid levels are
+ours: ome-zarr-py's and ngff-zarr's writers take a whole (numpy or dask) array and build the
+pyramid with dask, which cannot take a result that arrives band by band while it is predicted; and
+importing ome-zarr-py (it imports dask) alone added 95 MB resident and seconds of start-up to a run
+whose memory bound is the point (docs/benchmarks.md, "OME-Zarr output"). A store is written under a
+hidden temporary name and renamed into place when complete (`io.atomic`), so an existing one is whole.
 """
 
 from __future__ import annotations
@@ -264,47 +265,40 @@ def _halve(band: np.ndarray, kind: str) -> np.ndarray:
 
 def write_metadata(group, name: str, axes: str, shapes: list[tuple[int, ...]], calibration: Calibration | None,
                    kind: str, windows: list | None) -> None:
-    """NGFF v0.4 metadata through ome-zarr-py: multiscales (axes with units, one scale per level),
-    and image-label for labels or omero channels for images."""
-    from ome_zarr.format import FormatV04
-    from ome_zarr.writer import add_metadata, write_multiscales_metadata
+    """NGFF v0.4 metadata built from ome-zarr-models' schema classes (axes with units, one scale per
+    level; image-label for labels, omero channels for images), then the whole store validated
+    against the schema before it is put in place."""
+    from ome_zarr_models.v04.axes import Axis
+    from ome_zarr_models.v04.image import Image as NgffImage
+    from ome_zarr_models.v04.image import ImageAttrs
+    from ome_zarr_models.v04.image_label import ImageLabel, ImageLabelAttrs
+    from ome_zarr_models.v04.image_label_types import Label
+    from ome_zarr_models.v04.multiscales import Dataset, Multiscale
+    from ome_zarr_models.v04.omero import Channel, Omero, Window
 
-    fmt = FormatV04()
-    entries = []
-    for a in axes:
-        entry = {"name": a.lower(), "type": _TYPES[a]}
-        unit = calibration.axis_unit(a) if calibration else None
-        if unit:
-            entry["unit"] = unit
-        entries.append(entry)
+    entries = [Axis(name=a.lower(), type=_TYPES[a], unit=calibration.axis_unit(a) if calibration else None) for a in axes]
     base = [(calibration.size(a) if calibration else None) or 1.0 for a in axes]
-    datasets = []
-    for k in range(len(shapes)):
-        factors = [2.0**k if a in "YX" else 1.0 for a in axes]  # every level halves Y and X (odd sides round up)
-        datasets.append({"path": str(k), "coordinateTransformations": [
-            {"type": "scale", "scale": [float(f"{b * f:.12g}") for b, f in zip(base, factors)]}]})
-    extra = {}
-    if kind != "labels" and windows is not None:
-        extra["omero"] = omero(name, windows)
-    write_multiscales_metadata(group, datasets, fmt=fmt, axes=entries, name=name, metadata=extra)
-    downsampling = {"method": "every other pixel" if kind == "labels" else "2x2 mean", "description": "img2img"}
-    multiscales = group.attrs["multiscales"]
-    multiscales[0]["type"] = "nearest" if kind == "labels" else "mean"
-    multiscales[0]["metadata"] = downsampling
-    group.attrs["multiscales"] = multiscales
-    if kind == "labels":
-        add_metadata(group, {"image-label": {"version": fmt.version}}, fmt=fmt)
+    datasets = tuple(
+        Dataset.build(path=str(k), translation=None,
+                      scale=[float(f"{b * (2.0**k if a in 'YX' else 1.0):.12g}") for a, b in zip(axes, base)])
+        for k in range(len(shapes)))  # every level halves Y and X (odd sides round up)
+    labels = kind == "labels"
+    multiscale = Multiscale(axes=entries, datasets=datasets, name=name, version="0.4",
+                            type="nearest" if labels else "mean",
+                            metadata={"method": "every other pixel" if labels else "2x2 mean", "description": "img2img"})
+    if labels:
+        attrs = ImageLabelAttrs(multiscales=[multiscale], **{"image-label": Label(version="0.4")})
+    else:
+        channels = [Channel(color=colour, window=Window(min=low, max=high, start=low, end=high),
+                            label=f"channel {k}", active=True, coefficient=1.0, family="linear", inverted=False)
+                    for k, ((low, high), colour) in enumerate(zip(windows or [], _colours(len(windows or []))))]
+        attrs = ImageAttrs(multiscales=[multiscale], omero=Omero(channels=channels, name=name, version="0.4") if channels else None)
+    group.attrs.update(attrs.model_dump(by_alias=True, exclude_none=True, mode="json"))
+    (ImageLabel if labels else NgffImage).from_zarr(group)  # the store as written, against the schema
 
 
-def omero(name: str, windows: list[tuple[float, float]]) -> dict:
-    """omero channel metadata: a label, colour and display window (the channel's range) each."""
-    channels = []
-    for k, (low, high) in enumerate(windows):
-        colour = "FFFFFF" if len(windows) == 1 else COLOURS[k % len(COLOURS)]
-        channels.append({"label": f"channel {k}", "color": colour, "active": True, "coefficient": 1.0,
-                         "family": "linear", "inverted": False,
-                         "window": {"min": low, "max": high, "start": low, "end": high}})
-    return {"name": name, "version": "0.4", "channels": channels, "rdefs": {"model": "greyscale" if len(windows) == 1 else "color"}}
+def _colours(n: int) -> list[str]:
+    return ["FFFFFF"] if n == 1 else [COLOURS[k % len(COLOURS)] for k in range(n)]
 
 
 # --- metadata helpers ------------------------------------------------------------------------

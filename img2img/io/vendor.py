@@ -86,9 +86,9 @@ def from_bioimage(image, path: Path, lazy: bool, series: int | str | None) -> Im
             raise
         except Exception as exc:
             raise UserError(f"{path}: cannot read pixels ({first_line(exc, typed=True, limit=200)}); is the file complete?") from None
-    axes = keep.replace("S", "C") if "C" not in keep else keep
-    if "S" in axes:  # both channels and RGB samples: samples are read as more channels is not possible; keep C
+    if "S" in keep and "C" in keep:  # channels of RGB images: no axis of ours holds both
         raise UserError(f"{path}: has both channels and RGB samples; convert it to OME-TIFF in Fiji first")
+    axes = keep.replace("S", "C")  # RGB samples are our channels
     data = LazyPixels(pixels, np.dtype(pixels.dtype), source=str(path))
     return Image(data=data if lazy else np.asarray(data), axes=axes, path=path, calibration=calibration)
 
