@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,napari,export]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,napari,export,formats]"
 	touch $@
 
 install: $(BIN)/.installed

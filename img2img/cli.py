@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("synth", help="write a synthetic paired data set (images/ and masks/ or targets/)")
-    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos", "zebrafish"],
+    p.add_argument("kind", choices=["cells", "fins", "denoise", "filaments", "larvae", "photos", "zebrafish", "nuclei3d"],
                    help="cells: 16-bit nuclei microscopy; fins: RGB sea photos with dolphins; "
+                        "nuclei3d: Z stacks (24 planes, 1 µm steps, 0.5 µm pixels) of touching nuclei and their 3D "
+                        "labels, ImageJ hyperstacks with calibration; "
                         "denoise: low-light noisy nuclei (images/) and the clean scene (targets/), 16-bit; "
                         "filaments: noisy cytoskeleton fibres (images/) and the clean scene (targets/), 16-bit; "
                         "larvae: clean simulated arenas (sim/) and camera-like other scenes (real/), 8-bit, "
@@ -95,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("infer", help="run a trained model on images or folders (tiled, any size)")
     p.add_argument("inputs", nargs="+", type=Path,
-                   help="image files (TIFF, PNG, JPG), OME-Zarr images (NAME.ome.zarr folders) and/or folders of them")
+                   help="image files (TIFF, OME-TIFF, PNG, JPG; CZI, ND2, LIF with the [formats] extra), OME-Zarr images "
+                        "(NAME.ome.zarr folders) and/or folders of them")
     p.add_argument("--model", required=True, type=Path,
                    help="checkpoint (.ckpt) from 'img2img train', builtin:nuclei for the packaged nuclei segmenter, "
                         "or a BioImage.IO package (.zip or folder): one from 'img2img export' runs exactly as its "
@@ -104,8 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pattern", default="*", help="glob for files inside input folders (default: all images)")
     p.add_argument("--recursive", action="store_true", help="also search subfolders (mirrored in --output)")
     p.add_argument("--name", default="{stem}.tif", metavar="TEMPLATE",
-                   help="result file name from {stem}, {name}, {suffix} (default: {stem}.tif); end it in .ome.zarr "
-                        "for an OME-Zarr (NGFF 0.4) result written tile row by tile row, e.g. '{stem}.ome.zarr'")
+                   help="result file name from {stem}, {name}, {suffix} (default: {stem}.tif, an ImageJ hyperstack; "
+                        "{stem}.ome.tif for OME-TIFF inputs); end it in .ome.tif for OME-TIFF or .ome.zarr for an "
+                        "OME-Zarr (NGFF 0.4, with a pyramid) written tile row by tile row, e.g. '{stem}.ome.zarr'")
+    p.add_argument("--series", metavar="N|NAME",
+                   help="files holding several images (multi-series OME-TIFF, CZI, ND2, LIF, bioformats2raw OME-Zarr): "
+                        "which one, by number (from 0) or name; without it such a file is an error listing them")
     p.add_argument("--probabilities", action="store_true", help="segmentation: also write NAME_probabilities.tif (float32)")
     p.add_argument("--output-dtype", default="same", choices=["same", "uint8", "uint16", "float32"],
                    help="pixel type of image results (default: the input's); out-of-range values are clipped")
@@ -124,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "or auto (default) to measure it in each image; images are rescaled to the trained size")
     p.add_argument("--tta", action="store_true",
                    help="segmentation: average the 8 flips and quarter turns of each image (8x slower, smoother outlines)")
+    p.add_argument("--stitch", default="auto", metavar="auto|off|IOU",
+                   help="segmentation of stacks: auto (default) makes 3D objects of Z stacks, joining objects of "
+                        "neighbouring planes that overlap by IoU >= 0.25, and leaves time series frame by frame; "
+                        "off keeps planes apart (ids still unique through a Z stack); a number sets the IoU "
+                        "(and stitches a time series without Z over time)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto spreads files over all GPUs)")
     p.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"],
                    help="auto: bf16 where the hardware has it and the task's check passes (labels agree on 99.5%% "
@@ -153,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diameter", metavar="PX",
                    help="segmenters trained at an object size: the objects' diameter in pixels, or auto (as for infer)")
     p.add_argument("--tta", action="store_true", help="segmentation: average the 8 flips and quarter turns (as for infer)")
+    p.add_argument("--stitch", default="auto", metavar="auto|off|IOU",
+                   help="segmentation of Z stacks: how planes become 3D objects (as for infer); stacks are scored "
+                        "as 3D label volumes with 3D IoU matching")
     p.add_argument("--groups", type=Path, metavar="CSV",
                    help="segmentation: CSV with image names (column id or name, file names without suffix) and groups "
                         "(column modality or group) for per-group scores; unlisted images are in group 'other'")
@@ -252,7 +267,7 @@ def run_infer(args) -> int:
 
     check_template(args.name)  # a bad --name is one line before the (maybe long) search for inputs
     found = find_inputs(args.inputs, args.pattern, args.recursive)
-    jobs = plan_outputs(found, args.output, args.probabilities, args.name)  # refuse clashes before any work
+    jobs = plan_outputs(found, args.output, args.probabilities, args.name, series=args.series)  # refuse clashes before any work
     index, count = parse_shard(args.shard)
     jobs = take_shard(jobs, index, count)
     shard = f" (shard {index}/{count})" if count > 1 else ""
@@ -266,7 +281,7 @@ def run_infer(args) -> int:
         device=args.device, tile=args.tile, overlap=args.overlap, batch_size=args.batch_size,
         precision=args.precision, channels=_parse_channels(args.channels), output_dtype=args.output_dtype,
         direction=args.direction, mask_dir=args.mask, mask_rule=args.mask_rule, compile=args.compile,
-        diameter=args.diameter, tta=args.tta,
+        diameter=args.diameter, tta=args.tta, stitch=args.stitch,
     )
     report = infer_files(args.model, options, jobs, workers=args.workers, skip_existing=args.skip_existing)
     rate = f", {report.megapixels / report.seconds:.2f} MP/s" if report.seconds > 0 and report.megapixels else ""
@@ -296,7 +311,7 @@ def run_evaluate(args) -> int:
     # --diameter goes to the Predictor only where given, so its own default applies otherwise.
     diameter = {} if args.diameter is None else {"diameter": args.diameter}
     predictor = Predictor.from_checkpoint(args.model, device=args.device, channels=_parse_channels(args.channels),
-                                          tta=args.tta, **diameter)
+                                          tta=args.tta, stitch=args.stitch, **diameter)
     kind = kind_of(predictor.config)
     own = kind.evaluator is not None  # the kind's own evaluator and baselines (superres, inpaint, colorize)
     segmentation = not own and predictor.task != "translation"

@@ -15,7 +15,7 @@ from img2img.errors import UserError
 from img2img.inference import Predictor
 from img2img.inference.outputs import parse_shard, shard_from_environment, take_shard
 from img2img.io.images import read_image, write_image
-from img2img.io.metadata import Resolution
+from img2img.io.metadata import Calibration
 
 
 def images(folder: Path, n=3, shape=(70, 90), dtype=np.uint16) -> list[Path]:
@@ -50,7 +50,7 @@ def test_folder_run_writes_same_names_and_keeps_pixel_size(translator, tmp_path)
     assert outputs == ["img_0.tif", "img_1.tif", "img_2.tif"]
     result = read_image(tmp_path / "out" / "img_0.tif")
     assert result.data.dtype == np.uint16 and result.data.shape == (70, 90) and result.axes == "YX"
-    assert result.resolution == Resolution(2.5, 2.5, 3)
+    assert result.resolution == Calibration(x=4000, y=4000, unit="micrometer")  # 2.5 px per cm
 
 
 def test_name_template_recursive_and_refusal_beside_inputs(translator, tmp_path, capsys):

@@ -141,11 +141,12 @@ def test_labels_of_more_than_65535_objects_are_written_as_uint32(tmp_path, monke
     few = np.ones((175, 400), np.uint16)
     predictor = Predictor(untrained(), device="cpu", precision="32")
     source = tmp_path / "stack.tif"
-    tifffile.imwrite(source, np.zeros((2, 175, 400), np.uint16), metadata={"axes": "ZYX"})
+    # Frames of a time series are labelled one by one (a Z stack's ids would run through it).
+    tifffile.imwrite(source, np.zeros((2, 175, 400), np.uint16), metadata={"axes": "TYX"})
     planes = iter([many, few])
     monkeypatch.setattr(predictor, "_segment", lambda plane, maps_into=None: next(planes))
     written = read_image_raw(predictor.predict_file(source, tmp_path / "out" / name))
-    assert written.data.dtype == np.uint32 and written.axes == "ZYX"
+    assert written.data.dtype == np.uint32 and written.axes == "TYX"
     np.testing.assert_array_equal(written.data, np.stack([many, few]))
     planes = iter([few, many])  # a store made for the uint16 first plane cannot take the second
     with pytest.raises(UserError, match="70000 objects do not fit in this uint16") if "zarr" in name else nullcontext():
@@ -196,7 +197,7 @@ def test_maps_of_large_planes_are_written_band_by_band_as_float32(nuclei, tmp_pa
         written = read_image(probabilities)
         assert written.axes == "CYX" and written.data.dtype == np.float32
         np.testing.assert_array_equal(written.data, expected)
-        assert written.resolution is not None and written.resolution.x == pytest.approx(20000)
+        assert written.resolution is not None and written.resolution.x == pytest.approx(0.5)  # 20,000 px per cm
         np.testing.assert_array_equal(read_image(destination).data, predictor.predict(nuclei, "YX"))
     with tifffile.TiffFile(tmp_path / "out" / "cells_probabilities.tif") as tif:  # as write_image makes it
         assert tif.pages[0].tile == (256, 256) and tif.pages[0].compression == 8 and len(tif.pages) == 2

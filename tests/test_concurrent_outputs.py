@@ -34,9 +34,9 @@ def wait_for(name):
 
 
 if role == "holder":
-    from img2img.io import images
+    from img2img.io import tiff
 
-    write_tiff, held = images._write_tiff, []
+    write_tiff, held = tiff._imwrite, []
 
     def holding(path, *a, **k):
         write_tiff(path, *a, **k)
@@ -45,7 +45,7 @@ if role == "holder":
             (flags / "holding").write_text(path.name)
             wait_for("cleaned")
 
-    images._write_tiff = holding
+    tiff._imwrite = holding
 elif role == "cleaner":
     wait_for("holding")
     from img2img.inference import batch

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from img2img.errors import UserError
 from img2img.io.images import read_image, read_labels, write_image
-from img2img.io.metadata import Resolution
+from img2img.io.metadata import Calibration
 
 pytestmark = pytest.mark.fuzz
 
@@ -25,11 +25,11 @@ pytestmark = pytest.mark.fuzz
 def small_decode_limit():
     """Mutated headers declare images of gigabytes; decoding them would make this test slow and
     hungry, not stronger (the refusal itself is tested in test_hostile_files.py)."""
-    from img2img.io import images
+    from img2img.io import tiff
 
-    images.DECODE_LIMIT_BYTES, before = 64 * 2**20, images.DECODE_LIMIT_BYTES
+    tiff.DECODE_LIMIT_BYTES, before = 64 * 2**20, tiff.DECODE_LIMIT_BYTES
     yield
-    images.DECODE_LIMIT_BYTES = before
+    tiff.DECODE_LIMIT_BYTES = before
 
 VALID = {  # kind -> (file name, writer of a small valid file)
     "tiff16": ("a.tif", lambda p: tifffile.imwrite(p, np.arange(48 * 40, dtype=np.uint16).reshape(48, 40))),
@@ -90,7 +90,7 @@ def test_damaged_ome_zarr_stores_read_or_fail_in_one_line(target, mutation, lazy
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "a.ome.zarr"
         write_image(store, np.arange(2 * 40 * 30, dtype=np.uint16).reshape(2, 40, 30), axes="CYX",
-                    resolution=Resolution(0.5, 0.5, "micrometer"))
+                    resolution=Calibration(0.5, 0.5, unit="micrometer"))
         files = sorted(p for p in store.rglob("*") if p.is_file())
         pick = {"attributes": [p for p in files if p.name == ".zattrs"],
                 "array meta": [p for p in files if p.name == ".zarray"],

@@ -5,7 +5,7 @@ import pytest
 import tifffile
 
 from img2img.errors import UserError
-from img2img.io.images import list_images, read_image, read_labels, write_image
+from img2img.io.images import list_images, read_image, read_image_raw, read_labels, write_image
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
@@ -114,3 +114,87 @@ def test_nan_pixels_do_not_spread():
     raw[0, 0, 0] = np.nan
     x = Normalization().normalize(raw)
     assert np.isfinite(x).all() and x[0, 0, 0] == -1.0
+
+
+# --- formats, names and calibration (issue 15) --------------------------------------------------
+def test_io_modules_import_no_circle():
+    """img2img/io/ is layered: leaf modules, one module per format, the registry, the facade."""
+    import ast
+    from pathlib import Path
+
+    import img2img.io
+
+    folder = Path(img2img.io.__file__).parent
+    graph = {}
+    for path in folder.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "img2img.io":
+                deps |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("img2img.io."):
+                deps.add(node.module.rsplit(".", 1)[1])
+        graph[path.stem] = deps
+
+    def reaches(start, goal, seen=()):
+        return any(d == goal or (d not in seen and reaches(d, goal, (*seen, d))) for d in graph.get(start, ()))
+
+    assert [m for m in graph if reaches(m, m)] == []
+
+
+def test_a_new_format_is_one_module(tmp_path, monkeypatch):
+    import types
+
+    from img2img.inference.outputs import check_template, plan_outputs
+    from img2img.io import formats
+    from img2img.io.metadata import Image
+
+    npy = types.ModuleType("npy_format")
+    npy.NAME, npy.SUFFIXES, npy.FOLDER = "numpy", (".npy",), False
+    npy.read = lambda path, lazy=False, series=None: Image(np.load(path), "YX", path)
+    npy.write = lambda path, data, axes, calibration=None, kind="image": np.save(path, data)
+    monkeypatch.setattr(formats, "FORMATS", [*formats.FORMATS, npy])
+    data = np.arange(12, dtype=np.uint16).reshape(3, 4)
+    write_image(tmp_path / "a.npy", data)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.npy").data, data)
+    assert list_images(tmp_path) == [tmp_path / "a.npy"]
+    check_template("{stem}.npy")
+    assert plan_outputs([tmp_path / "a.npy"], tmp_path / "out", template="{stem}_x.npy")[0].destination.name == "a_x.npy"
+
+
+def test_compound_suffixes_are_stripped_from_names(tmp_path):
+    from img2img.inference.outputs import plan_outputs
+    from img2img.io.names import image_stem
+
+    assert [image_stem(n) for n in ("x.ome.tif", "x.ome.tiff", "x.OME.TIF", "x.ome.zarr", "a.b.tif", ".ome.tif")] == [
+        "x", "x", "x", "x", "a.b", ".ome"]
+    source = tmp_path / "x.ome.tif"
+    write_image(source, np.zeros((8, 8), np.uint16))
+    assert plan_outputs([source], tmp_path / "o", template="{stem}.ome.zarr")[0].destination.name == "x.ome.zarr"
+    assert plan_outputs([source], tmp_path / "o")[0].destination.name == "x.ome.tif"  # OME-TIFF in, OME-TIFF out
+    job = plan_outputs([source], tmp_path / "o", probabilities=True)[0]
+    assert job.probabilities.name == "x_probabilities.ome.tif"
+
+
+def test_tiff_results_are_imagej_hyperstacks_with_calibration_or_ome_tiff_when_imagej_cannot(tmp_path):
+    import tifffile
+
+    from img2img.io.metadata import Calibration
+
+    calibration = Calibration(x=0.65, y=0.65, z=2.0, t=1.5, unit="micrometer", time_unit="second")
+    stack = np.arange(2 * 3 * 8 * 10, dtype=np.uint16).reshape(2, 3, 8, 10)
+    path = write_image(tmp_path / "a.tif", stack, axes="TZYX", resolution=calibration)
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_imagej and tif.series[0].axes == "TZYX"
+        assert tif.imagej_metadata["spacing"] == 2.0 and tif.imagej_metadata["finterval"] == 1.5
+        assert tif.imagej_metadata["unit"] == "micron"
+    assert read_image(path).calibration == calibration
+    labels = np.full((3, 8, 10), 70_000, np.uint32)  # ImageJ has no uint32
+    path = write_image(tmp_path / "labels.tif", labels, axes="ZYX", resolution=calibration, kind="labels")
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_ome and not tif.is_imagej
+    back = read_image_raw(path)
+    assert back.axes == "ZYX" and back.data.dtype == np.uint32 and back.calibration.z == 2.0
+    channels_last = np.zeros((8, 10, 2), np.float32)  # ImageJ would reorder to CYX; OME-TIFF keeps YXC
+    back = read_image(write_image(tmp_path / "yxc.tif", channels_last, axes="YXC", resolution=calibration))
+    assert back.axes == "YXC" and back.data.shape == (8, 10, 2) and back.calibration.x == 0.65
+    assert calibration.scaled(2) == Calibration(x=0.325, y=0.325, z=2.0, t=1.5, unit="micrometer", time_unit="second")

@@ -22,10 +22,10 @@ from img2img.io import normalization, ome_zarr
 from img2img.io.axes import to_planes
 from img2img.io.images import list_images, read_image, write_image
 from img2img.io.lazy import LazyPixels
-from img2img.io.metadata import Resolution
+from img2img.io.metadata import Calibration
 from tests.model_builders import save_checkpoint, untrained
 
-MICRONS_065 = Resolution(1e4 / 0.65, 1e4 / 0.65, 3)  # 0.65 µm pixels, as TIFF keeps them (px per cm)
+MICRONS_065 = Calibration(0.65, 0.65, unit="micrometer")  # 0.65 µm pixels
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +66,7 @@ def test_our_writer_round_trips_axes_dtype_and_pixel_size(tmp_path):
     image = read_image(path)
     assert image.axes == "CZYX" and image.data.dtype == np.uint16
     np.testing.assert_array_equal(image.data, np.moveaxis(data, 1, 0))
-    assert image.resolution.unit == 3
-    assert image.resolution.x == pytest.approx(MICRONS_065.x) and image.resolution.y == pytest.approx(MICRONS_065.y)
+    assert image.resolution == MICRONS_065
 
 
 def test_a_hand_made_v05_store_is_read_at_full_resolution(tmp_path):
@@ -87,7 +86,7 @@ def test_a_hand_made_v05_store_is_read_at_full_resolution(tmp_path):
     assert isinstance(image.data, LazyPixels)
     assert image.axes == "TCYX" and image.data.shape == full.shape and image.data.dtype == np.float32
     np.testing.assert_array_equal(np.asarray(image.data), full.astype(np.float32))
-    assert image.resolution == Resolution(pytest.approx(1e7 / 250), pytest.approx(1e7 / 500), 3)
+    assert image.resolution == Calibration(x=250, y=500, unit="nanometer")
     np.testing.assert_array_equal(read_image(path).data, full.astype(np.float32))
 
 

@@ -182,10 +182,10 @@ def test_recursive_run_over_a_symlink_loop_writes_each_image_once(translator, tm
 def test_a_full_disk_leaves_no_partial_result_and_the_rest_is_written(segmenter, tmp_path, capsys, monkeypatch):
     """The probability map of img_1 does not fit: its label image, already in place, is taken
     back too, no temporary remains, the failure is one line, and img_0 and img_2 are written."""
-    from img2img.io import images as image_io
+    from img2img.io import tiff as image_io
 
     images(tmp_path / "in", names=("img_0", "img_1", "img_2"))
-    write_tiff = image_io._write_tiff
+    write_tiff = image_io._imwrite
 
     def full_disk(path, data, *args, **kwargs):
         if path.name.startswith(".img_1_probabilities."):
@@ -193,7 +193,7 @@ def test_a_full_disk_leaves_no_partial_result_and_the_rest_is_written(segmenter,
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         return write_tiff(path, data, *args, **kwargs)
 
-    monkeypatch.setattr(image_io, "_write_tiff", full_disk)
+    monkeypatch.setattr(image_io, "_imwrite", full_disk)
     out = tmp_path / "out"
     code = main(["infer", str(tmp_path / "in"), "--model", str(segmenter), "--output", str(out),
                  "--probabilities", "--device", "cpu"])

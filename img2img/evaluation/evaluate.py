@@ -1,4 +1,6 @@
-"""Score a segmentation model and a classical baseline on the same held-out pairs."""
+"""Score a segmentation model and a classical baseline on the same held-out pairs: 2D images, or Z
+stacks scored as 3D label volumes (3D IoU matching), the model's planes stitched into 3D objects
+as `infer` makes them and the baseline's planes stitched the same way."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from img2img.segmentation.metrics import (
 )
 from img2img.inference.predictor import Predictor
 from img2img.io.images import read_image, read_labels
+from img2img.segmentation.blockwise import stack_labels
+from img2img.segmentation.stitching import Stitcher, stitch_axis
 
 METRICS = ("pixel_iou", "dice", "precision", "recall", "f1")
 METHODS = ("model", "baseline")
@@ -103,7 +107,7 @@ def evaluate_segmentation(
             kept[name] = segmented
     for row in spread_by_f1(result.per_image, n_examples):
         segmented = kept.pop(row["name"], None) or _segment(predictor, classical, *pairs[row["name"]])
-        result.examples.append(Example(row["name"], *segmented, row=row))
+        result.examples.append(Example(row["name"], *example_plane(segmented), row=row))
     return result
 
 
@@ -115,20 +119,45 @@ def spread_by_f1(per_image: list[dict], n: int) -> list[dict]:
 
 
 def _segment(predictor: Predictor, classical, image_path: Path, mask_path: Path) -> tuple[np.ndarray, ...]:
-    """(pixels as YX or YXC, model labels, baseline labels, true labels) of one pair."""
+    """(pixels as YX or YXC, model labels, baseline labels, true labels) of one pair; of a Z stack
+    (ZYX, ZCYX, ...) the labels are 3D volumes, scored with 3D IoU, and the figure shows the
+    middle plane (`example_plane`)."""
     image = read_image(image_path)
-    truth = read_labels(mask_path)
-    pixels = _as_2d(image.data, image.axes, image_path)
-    if truth.shape != pixels.shape[:2]:
-        raise UserError(f"{mask_path}: mask is {truth.shape} but {image_path.name} is {pixels.shape[:2]}; masks must match their images")
+    stack = "Z" in image.axes
+    truth = read_labels(mask_path, ndim=3 if stack else 2)
+    pixels = _as_stack(image.data, image.axes, image_path) if stack else _as_2d(image.data, image.axes, image_path)
+    if truth.shape != pixels.shape[: truth.ndim]:
+        raise UserError(f"{mask_path}: mask is {truth.shape} but {image_path.name} is {pixels.shape[:truth.ndim]}; masks must match their images")
     # The image with its own axes, as `infer` gives it, so the predictor's channel handling applies.
     prediction = predictor.predict(image.data, image.axes)
+    if stack:  # the baseline plane by plane, made 3D the way the model's planes are
+        axis, threshold = stitch_axis(predictor.stitch, "Z")
+        baseline = Stitcher("Z", (len(pixels),), axis, threshold)
+        from_baseline = stack_labels(baseline.stream(classical(plane) for plane in pixels), truth.shape)
+        return pixels, prediction, from_baseline, truth
     return pixels, prediction, classical(pixels), truth
+
+
+def example_plane(segmented: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """What the figure shows of one pair: itself, or the middle plane of a stack."""
+    pixels, prediction, baseline, truth = segmented
+    if truth.ndim == 2:
+        return segmented
+    z = len(truth) // 2
+    return pixels[z], prediction[z], baseline[z], truth[z]
+
+
+def _as_stack(data: np.ndarray, axes: str, path: Path) -> np.ndarray:
+    """A Z stack as (Z, H, W) or (Z, H, W, C); other plane axes (time) are refused."""
+    if any(a not in "ZCYX" for a in axes):
+        raise UserError(f"{path}: evaluation takes 2D images or Z stacks, got axes '{axes}'")
+    order = [axes.index(a) for a in "ZYXC" if a in axes]
+    return np.transpose(data, order)
 
 
 def _as_2d(data: np.ndarray, axes: str, path: Path) -> np.ndarray:
     """Evaluation compares 2D label images: (H, W) or (H, W, C)."""
     if any(a not in "CYX" for a in axes):
-        raise UserError(f"{path}: evaluation takes 2D images, got axes '{axes}'")
+        raise UserError(f"{path}: evaluation takes 2D images or Z stacks, got axes '{axes}'")
     order = [axes.index(a) for a in "YXC" if a in axes]
     return np.transpose(data, order)

@@ -76,13 +76,13 @@ def run_files(
         files_task = bar.add_task("files", total=len(jobs))
         tiles_task = bar.add_task("tiles", total=None)
         predictor.on_tiles = lambda n: bar.advance(tiles_task, n)
-        reading = pool.submit(_read, jobs[0].source) if jobs else None
+        reading = pool.submit(_read, jobs[0]) if jobs else None
         writing: tuple[Job, Future] | None = None
         try:
             for index, job in enumerate(jobs):
                 image = reading.result()
                 if index + 1 < len(jobs):
-                    reading = pool.submit(_read, jobs[index + 1].source)
+                    reading = pool.submit(_read, jobs[index + 1])
                 bar.update(files_task, description=f"files ({job.source.name})")
                 try:
                     if not isinstance(image, Image):
@@ -104,7 +104,8 @@ def run_files(
 
 
 def write_outputs(outputs: list[tuple]) -> Path:
-    """Write (path, array, axes, resolution) tuples; return the first (the main result).
+    """Write (path, array, axes, calibration[, kind]) tuples; return the first (the main result).
+    `kind` is "labels" for a segmentation (OME-Zarr writes NGFF labels metadata), else "image".
 
     An array of None was streamed into place while predicting (an OME-Zarr result). If one
     output cannot be written (a full disk), those of this call already in place are removed as
@@ -112,11 +113,11 @@ def write_outputs(outputs: list[tuple]) -> Path:
     without its probabilities.
     """
     placed = [path for path, data, *_ in outputs if data is None]
-    for path, data, axes, resolution in outputs:
+    for path, data, axes, resolution, *kind in outputs:
         if data is None:
             continue
         try:
-            write_image(path, data, axes=axes, resolution=resolution)
+            write_image(path, data, axes=axes, resolution=resolution, kind=kind[0] if kind else "image")
         except BaseException as exc:
             for done in placed:
                 remove_temporary(done)
@@ -127,11 +128,11 @@ def write_outputs(outputs: list[tuple]) -> Path:
     return outputs[0][0]
 
 
-def _read(path: Path) -> Image | str:
+def _read(job: Job) -> Image | str:
     try:
-        return read_image(path, lazy=True)
+        return read_image(job.source, lazy=True, series=job.series)
     except UserError as exc:
-        return _reason(exc, path)
+        return _reason(exc, job.source)
 
 
 def _finish(writing, report: BatchReport, bar: Progress, task, on_file) -> None:

@@ -6,8 +6,9 @@ into an OME-Zarr store directly, or, for a TIFF, compressed 256 px tile by tile 
 level 6, what `io.images.write_image` writes; about an eighth of the size, as most of the maps are
 exactly 0) into an unnamed temporary file, from which the TIFF is written once all planes are done
 (a TIFF holds each channel's page whole before the next, while the maps come row by row for all
-channels). The file is the one `write_image` makes of the float32 array: same tiles, compression,
-axes and pixel size, and the same values.
+channels). The file is the one `write_image` makes of the float32 array: an OME-TIFF (planes this
+large are tiled, which ImageJ's own reader cannot open) with the same tiles, compression, axes and
+calibration, and the same values.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from img2img.io import tiff
 from img2img.io.atomic import atomic_path
-from img2img.io.images import is_zarr
-from img2img.io.metadata import Resolution
+from img2img.io.metadata import Calibration
+from img2img.io.names import is_zarr
 
 TILE = 256
 ZLIB_LEVEL = 6  # tifffile's default for compression="zlib"
@@ -40,7 +42,7 @@ class MapsWriter(contextlib.AbstractContextManager):
     band by band: `sink(k)` takes plane k's bands, top to bottom. The file appears when the block
     ends without an error."""
 
-    def __init__(self, path: Path, shape: tuple[int, ...], axes: str, resolution: Resolution | None = None):
+    def __init__(self, path: Path, shape: tuple[int, ...], axes: str, resolution: Calibration | None = None):
         self.path, self.shape, self.axes, self.resolution = Path(path), tuple(shape), axes, resolution
         self._exits = contextlib.ExitStack()
         if is_zarr(self.path):
@@ -71,16 +73,10 @@ class MapsWriter(contextlib.AbstractContextManager):
         return self._exits.__exit__(kind, error, trace)  # an OME-Zarr store is kept only on success
 
     def _write_tiff(self) -> None:
-        import tifffile
-
         pages = (t for plane in self._tiles for channel in plane for t in channel.finish())
         with atomic_path(self.path) as tmp:
-            tifffile.imwrite(
-                tmp, pages, shape=self.shape, dtype=np.float32, photometric="minisblack",
-                metadata={"axes": self.axes}, compression="zlib", tile=(TILE, TILE),
-                bigtiff=4 * int(np.prod(self.shape, dtype=np.int64)) > 2**31,
-                **(self.resolution.tiff_arguments() if self.resolution else {}),
-            )
+            tiff._imwrite(tmp, pages, shape=self.shape, dtype=np.float32, compression="zlib", tile=(TILE, TILE),
+                          **tiff.ome_arguments(self.shape, np.float32, self.axes, self.resolution))
 
 
 class _Tiles:

@@ -16,7 +16,9 @@ from pathlib import Path, PurePath
 
 from img2img.errors import UserError
 from img2img.io.atomic import temporary_name
-from img2img.io.images import IMAGE_SUFFIXES, ZARR_SUFFIX, image_stem, is_zarr, list_images
+from img2img.io.formats import read_suffixes, readable_list, suffix_of, writable_list, write_suffixes
+from img2img.io.images import image_stem, is_zarr, list_images
+from img2img.io.names import is_ome_tiff
 
 DEFAULT_TEMPLATE = "{stem}.tif"
 TEMPLATE_FIELDS = {"stem", "name", "suffix"}
@@ -27,6 +29,7 @@ class Job:
     source: Path
     destination: Path
     probabilities: Path | None = None
+    series: int | str | None = None  # which image of a file that holds several (--series)
 
     def outputs(self) -> list[Path]:
         return [p for p in (self.destination, self.probabilities) if p is not None]
@@ -56,8 +59,8 @@ def find_inputs(inputs: list[Path], pattern: str = "*", recursive: bool = False)
             files = _once_each(p for folder in folders for p in _glob(folder, pattern))
             found += [(f, f.parent.relative_to(item)) for f in files]
         elif item.is_file():
-            if item.suffix.lower() not in IMAGE_SUFFIXES:
-                raise UserError(f"{item}: not an image file ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            if suffix_of(item) not in read_suffixes():
+                raise UserError(f"{item}: not an image file ({readable_list()})")
             found.append((item, Path()))
         else:
             raise UserError(f"{item}: no such file or folder")
@@ -185,8 +188,8 @@ def check_template(template: str) -> None:
     if any(sep in template for sep in ("/", "\\")) or template in (".", ".."):
         raise UserError(f"--name {template!r}: a file name only, without folders (results go into --output, "
                         f"mirroring input subfolders with --recursive); {fix}")
-    if Path(template).suffix.lower() not in IMAGE_SUFFIXES | {ZARR_SUFFIX}:
-        raise UserError(f"--name {template!r}: must be a file name ending in .tif, .png, .jpg or .ome.zarr, {fix}")
+    if suffix_of(template) not in write_suffixes():
+        raise UserError(f"--name {template!r}: must be a file name ending in one of {writable_list()}, {fix}")
 
 
 def plan_outputs(
@@ -194,10 +197,13 @@ def plan_outputs(
     output_dir: Path,
     probabilities: bool = False,
     template: str = DEFAULT_TEMPLATE,
+    series: int | str | None = None,
 ) -> list[Job]:
     """One `Job` per input: `OUT/[subfolder/]NAME.tif` (labels need 16 bits; TIFF keeps axes) and
     `NAME_probabilities.tif` if asked (`.ome.zarr` for both when the name ends in .zarr). `{stem}`
-    of `cells.ome.zarr` is `cells`.
+    drops the format's whole suffix: `cells.ome.zarr` and `cells.ome.tif` are `cells`. With the
+    default name an OME-TIFF input gives an OME-TIFF result (`cells.ome.tif`). `series` picks the
+    image of files that hold several.
 
     Refuses, with the file named: an output that is an input, two inputs writing one file, and
     results written into an input's own folder under the input's own name.
@@ -209,6 +215,8 @@ def plan_outputs(
     jobs = []
     for source, subfolder in pairs:
         name = template.format(stem=image_stem(source), name=source.name, suffix=source.suffix)
+        if template == DEFAULT_TEMPLATE and is_ome_tiff(source):
+            name = f"{image_stem(source)}.ome.tif"
         destination = _inside(Path(output_dir), Path(subfolder), name, source)
         prob = destination.with_name(_probabilities_name(destination)) if probabilities else None
         for path in filter(None, (destination, prob)):
@@ -223,7 +231,7 @@ def plan_outputs(
                 f"{destination}: results would land beside {source.name} under its own name; choose another "
                 f"--output folder or a --name that changes it (e.g. '{{stem}}_result.tif')"
             )
-        jobs.append(Job(source, destination, prob))
+        jobs.append(Job(source, destination, prob, series))
     return jobs
 
 
@@ -281,7 +289,9 @@ def _fix(exc: OSError) -> str:
 def _probabilities_name(destination: Path) -> str:
     if is_zarr(destination):
         return f"{image_stem(destination)}_probabilities.ome.zarr"
-    return destination.stem + "_probabilities.tif"
+    if is_ome_tiff(destination):
+        return f"{image_stem(destination)}_probabilities.ome.tif"
+    return image_stem(destination) + "_probabilities.tif"
 
 
 def shard_from_environment() -> tuple[int, int]:

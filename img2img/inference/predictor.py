@@ -41,6 +41,7 @@ from img2img.segmentation.blockwise import BlockDecoder, decoded_in_blocks, smoo
 from img2img.segmentation.encoding import decode_rescaled
 from img2img.segmentation.object_size import resize_planes, scaled_shape
 from img2img.segmentation.resize_rows import ResizedPlane, resize_bands
+from img2img.segmentation.stitching import Stitcher, label_dtype_for, parse_stitch, stitch_axis, volume_planes
 
 OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
 BAND_PIXELS = 1 << 22  # TTA maps are handed to the block decoder this many pixels at a time
@@ -60,6 +61,9 @@ class Predictor:
     work; see docs/real_nuclei.md for what it gains).
     compile: 'auto' (torch.compile for planes whose work repays it, see `compiling.py`), 'on'/True
     or 'off'/False.
+    stitch: segmentation of stacks: 'auto' (Z stacks: ids unique through the stack, objects of
+    neighbouring planes joined by overlap; time series: each frame on its own), 'off' (unique ids,
+    no joining) or an IoU threshold (see `segmentation/stitching.py`).
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class Predictor:
         compile: bool | str | None = "auto",
         diameter: float | str | None = None,
         tta: bool = False,
+        stitch: float | str | None = "auto",
     ):
         self.device = torch.device(resolve_device(device))
         self.model = model.eval().to(self.device)
@@ -116,6 +121,9 @@ class Predictor:
         if tta and self.task != "segmentation":
             raise UserError("--tta averages segmentation maps; this model makes images")
         self.tta = tta
+        self.stitch = parse_stitch(stitch)
+        if self.stitch != "auto" and self.task != "segmentation":
+            raise UserError(f"--stitch {stitch}: joins segmented objects through a stack; this model makes images")
         self.object_scale = ObjectScale(self.config.segmentation.object_diameter if self.task == "segmentation" else None,
                                         diameter)
         self.compile = compiling.compile_setting(compile)
@@ -176,7 +184,9 @@ class Predictor:
             self._fill(planes, mask, into)
             return None
         if self.task == "segmentation":  # the label type follows the object count, known at the end
-            labels = stack_labels((self._segment(plane) for plane in planes), (len(planes),) + self._out_size(planes))
+            stitcher = self._stitcher(plane_axes, self._plane_shape(image, axes, plane_axes))
+            labels = stack_labels(stitcher.stream(self._segment(plane) for plane in planes),
+                                  (len(planes),) + self._out_size(planes))
             return from_planes(labels, self._plane_shape(image, axes, plane_axes), out_axes)
         out = np.empty((len(planes), self.out_channels) + self._out_size(planes), self.result_dtype(image.dtype))
         self._fill(planes, mask, out)
@@ -581,17 +591,19 @@ class Predictor:
             planes, _ = self._planes(_pixels(image.data), canonical_axes(image.axes))
             shape = self._plane_shape(image.data, canonical_axes(image.axes), plane_axes)
             size, count = tuple(planes.shape[-2:]), (len(planes),)
+            stitcher = self._stitcher(plane_axes, shape)
             if decoded_in_blocks(size):  # maps written as they are made (large_maps.py)
                 probs = None
                 with large_maps.MapsWriter(probabilities, shape + (self.out_channels,) + size, plane_axes + "CYX",
                                            image.resolution) as writer:
-                    labels = stack_labels((self._segment(p, writer.sink(k)) for k, p in enumerate(planes)), count + size)
+                    labels = stack_labels(stitcher.stream(self._segment(p, writer.sink(k)) for k, p in enumerate(planes)),
+                                          count + size)
             else:
                 maps = np.empty(count + (self.out_channels,) + size, np.float32)
-                labels = stack_labels((self._segment(p, large_maps.into(maps[k])) for k, p in enumerate(planes)),
+                labels = stack_labels(stitcher.stream(self._segment(p, large_maps.into(maps[k])) for k, p in enumerate(planes)),
                                       count + size)
                 probs = from_planes(maps, shape, plane_axes + "CYX")
-            return [(destination, from_planes(labels, shape, plane_axes + "YX"), plane_axes + "YX", image.resolution),
+            return [(destination, from_planes(labels, shape, plane_axes + "YX"), plane_axes + "YX", image.resolution, "labels"),
                     (probabilities, probs, plane_axes + "CYX", image.resolution)]
         mask = self.masks.from_file(image.path, image.data.shape, image.axes) if self.masks.needed else None
         resolution = image.resolution.scaled(self.scale) if image.resolution else None
@@ -607,22 +619,34 @@ class Predictor:
                 self._predict(_pixels(image.data), image.axes, mask, into=into)
             return [(destination, None, out_axes, resolution)]
         result = self.predict(image.data, image.axes, mask=mask)
-        return [(destination, result, out_axes, resolution)]
+        return [(destination, result, out_axes, resolution, "labels" if self.task == "segmentation" else "image")]
 
     def _labels_to_store(self, image: Image, destination: Path, shape: tuple[int, ...], resolution) -> None:
-        """Labels into an OME-Zarr, one plane held at a time. The store is made once the first
-        plane is decoded, in its label type (uint16, or uint32 above 65,535 objects)."""
+        """Labels into an OME-Zarr, one plane held at a time (stitched as they come). The store is
+        made once the first plane is decoded, in its label type (uint16, or uint32 above 65,535
+        objects; for a stack, where ids run through its planes, see `stitching.label_dtype_for`)."""
         from img2img.io import ome_zarr
 
-        planes, _ = self._planes(_pixels(image.data), canonical_axes(image.axes))
+        axes = canonical_axes(image.axes)
+        planes, plane_axes = self._planes(_pixels(image.data), axes)
+        plane_shape = self._plane_shape(image.data, axes, plane_axes)
+        stitcher = self._stitcher(plane_axes, plane_shape)
         with contextlib.ExitStack() as stack:
             store = None
             for k, plane in enumerate(planes):
-                labels = self._segment(plane)
+                labels = stitcher.add(k, self._segment(plane))
                 if store is None:
-                    store = stack.enter_context(ome_zarr.create(destination, shape, labels.dtype,
-                                                                self.output_axes(image.axes), resolution))
+                    count = int(labels.max()) if labels.size else 0
+                    dtype = max(labels.dtype, label_dtype_for(volume_planes(plane_axes, plane_shape, stitcher.axis), count),
+                                key=lambda d: np.dtype(d).itemsize)
+                    store = stack.enter_context(ome_zarr.create(destination, shape, dtype, self.output_axes(image.axes),
+                                                                resolution, kind="labels"))
                 _put_labels(store, k, labels)
+
+    def _stitcher(self, plane_axes: str, plane_shape: tuple[int, ...]) -> Stitcher:
+        """Relabels a stack's planes as `self.stitch` asks (Z stacks: 3D objects by default)."""
+        axis, threshold = stitch_axis(self.stitch, plane_axes)
+        return Stitcher(plane_axes, plane_shape, axis, threshold)
 
     def output_shape(self, shape: tuple[int, ...], axes: str) -> tuple[int, ...]:
         """Shape of `predict`'s result (in `output_axes` order) for an input of `shape` and `axes`."""

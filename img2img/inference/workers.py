@@ -37,6 +37,7 @@ class PredictorOptions:
     compile: bool | str = "auto"
     diameter: float | str | None = None
     tta: bool = False
+    stitch: float | str | None = "auto"
 
 
 def foreign_predictor(package: Path, options: PredictorOptions):

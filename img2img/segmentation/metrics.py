@@ -210,9 +210,9 @@ def _ratio(numerator: float, denominator: float, both_empty: bool) -> float:
 
 def _check_pair(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pred, true = np.asarray(pred), np.asarray(true)
-    if pred.shape != true.shape or pred.ndim != 2 or pred.size == 0:
+    if pred.shape != true.shape or pred.ndim not in (2, 3) or pred.size == 0:
         raise UserError(
-            f"predicted and true masks must be non-empty 2D images of one shape, got {pred.shape} and {true.shape}"
+            f"predicted and true masks must be non-empty 2D images or 3D volumes of one shape, got {pred.shape} and {true.shape}"
         )
     for name, labels in (("predicted", pred), ("true", true)):
         if labels.dtype.kind not in "iub" or (labels.size and labels.min() < 0):

@@ -19,17 +19,22 @@ from img2img.data.synthetic.denoise import render_denoising
 from img2img.data.synthetic.filaments import render_filaments
 from img2img.data.synthetic.fins import render_fins
 from img2img.data.synthetic.larvae import write_larvae_dataset
+from img2img.data.synthetic.nuclei3d import CALIBRATION as NUCLEI3D_CALIBRATION
+from img2img.data.synthetic.nuclei3d import render_nuclei_3d
 from img2img.data.synthetic.photos import write_photos_dataset
 from img2img.errors import UserError
 from img2img.io.images import write_image
 
 # (image, instance labels) generators, written to images/ + masks/
 GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"cells": render_cells, "fins": render_fins}
+# (ZYX stack, 3D instance labels) generators and the calibration written with them, to images/ + masks/
+STACK_GENERATORS = {"nuclei3d": (render_nuclei_3d, NUCLEI3D_CALIBRATION)}
 # (input image, target image) generators, written to images/ + targets/
 PAIR_GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "denoise": render_denoising, "filaments": render_filaments}
-IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif", "filaments": ".tif"}
-TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets", "filaments": "targets"}  # label masks, or clean images
+IMAGE_SUFFIX = {"cells": ".tif", "fins": ".png", "denoise": ".tif", "filaments": ".tif", "nuclei3d": ".tif"}
+TARGET_FOLDER = {"cells": "masks", "fins": "masks", "denoise": "targets", "filaments": "targets",
+                 "nuclei3d": "masks"}  # label masks, or clean images
 # Two unmatched domains for CycleGAN: larvae sim/ and real/ (each image with a .json of positions),
 # photos photo/ and painting/ (RGB PNG)
 UNPAIRED_KINDS = ("larvae", "photos")
@@ -50,9 +55,9 @@ def write_synthetic_dataset(
     are uint16 TIFF with the same stem. `size` makes every image `size` x `size`; by default each side is
     drawn in 256..1024. Returns the image paths in order.
     """
-    render = {**GENERATORS, **PAIR_GENERATORS}.get(kind)
+    render = {**GENERATORS, **PAIR_GENERATORS, **{k: g for k, (g, _) in STACK_GENERATORS.items()}}.get(kind)
     if render is None and kind not in UNPAIRED_KINDS:
-        choices = ", ".join([*GENERATORS, *PAIR_GENERATORS, *UNPAIRED_KINDS])
+        choices = ", ".join([*GENERATORS, *PAIR_GENERATORS, *STACK_GENERATORS, *UNPAIRED_KINDS])
         raise UserError(f"unknown synthetic data kind {kind!r}; choose one of: {choices}")
     if n < 1:
         raise UserError(f"number of synthetic images must be at least 1, got {n}")
@@ -77,8 +82,13 @@ def write_synthetic_dataset(
         image_path = images_dir / f"{stem}{IMAGE_SUFFIX[kind]}"
         # Mask (target) first: an interrupted run leaves at most a mask without its image,
         # which pairing reports by name, never an image that looks unlabelled.
-        write_image(masks_dir / f"{stem}.tif", labels)
-        write_image(image_path, image, axes="YXC" if image.ndim == 3 else "YX")
+        if kind in STACK_GENERATORS:
+            calibration = STACK_GENERATORS[kind][1]
+            write_image(masks_dir / f"{stem}.tif", labels, axes="ZYX", resolution=calibration, kind="labels")
+            write_image(image_path, image, axes="ZYX", resolution=calibration)
+        else:
+            write_image(masks_dir / f"{stem}.tif", labels)
+            write_image(image_path, image, axes="YXC" if image.ndim == 3 else "YX")
         written.append(image_path)
     return written
 
