@@ -81,8 +81,8 @@ def run(plan: Plan, device: str, budget_s: float, work: Path) -> list[str]:
 def train_line(row: tuple) -> str:
     kind, size, path, batch, rate, ratio, _tflops, peak, settings = row
     memory = "" if peak is None else f"{peak:.2f}"
-    return (f"| train | {train_throughput.LABELS[kind]} | {size} px | {path} | {batch} | {rate:.2f} img/s | "
-            f"{ratio:.2f} | {memory} | {settings} |")
+    return (f"| train | {train_throughput.LABELS[kind]} | {size} px | {path} | {batch} | {rate:.3g} img/s | "
+            f"{ratio:.3g} | {memory} | {settings} |")
 
 
 def infer_lines(kind: str, what: str, ref: dict, ours: dict, compile: str) -> list[str]:
@@ -90,9 +90,9 @@ def infer_lines(kind: str, what: str, ref: dict, ours: dict, compile: str) -> li
         return "" if result["peak_gpu_gb"] is None else f"{result['peak_gpu_gb']:.2f}"
 
     path = "img2img infer" + ("" if compile == "auto" else f" --compile {compile}")
-    return [f"| infer | {INFER_LABELS[kind]} | {what} | reference loop | 1 | {ref['mp_s']:.2f} MP/s | 1.00 | {memory(ref)} | "
+    return [f"| infer | {INFER_LABELS[kind]} | {what} | reference loop | 1 | {ref['mp_s']:.3g} MP/s | 1.00 | {memory(ref)} | "
             "float32, 512 px tiles, no overlap |",
-            f"| infer | {INFER_LABELS[kind]} | {what} | {path} | {ours['settings']['batch']} | {ours['mp_s']:.2f} MP/s | "
+            f"| infer | {INFER_LABELS[kind]} | {what} | {path} | {ours['settings']['batch']} | {ours['mp_s']:.3g} MP/s | "
             f"{ours['mp_s'] / ref['mp_s']:.2f} | {memory(ours)} | {infer_throughput.settings_text(ours['settings'])} |"]
 
 
