@@ -18,7 +18,7 @@ import numpy as np
 
 from img2img.builtin import builtin_model_path
 from img2img.data.synthetic.nuclei3d import render_nuclei_3d
-from img2img.evaluation.segmentation_metrics import aggregate_scores, segmentation_scores
+from img2img.segmentation.metrics import aggregate_scores, segmentation_scores
 from img2img.inference import Predictor
 from img2img.segmentation.stitching import stitch_volume
 

@@ -12,7 +12,7 @@ from img2img.builtin import builtin_model_path
 from img2img.cli import main
 from img2img.data.synthetic.nuclei3d import CALIBRATION, render_nuclei_3d
 from img2img.errors import UserError
-from img2img.evaluation.segmentation_metrics import aggregate_scores, match_instances, segmentation_scores
+from img2img.segmentation.metrics import aggregate_scores, match_instances, segmentation_scores
 from img2img.inference import Predictor
 from img2img.io.images import read_image, write_image
 from img2img.segmentation.stitching import Stitcher, parse_stitch, relabel_onto, stitch_axis, stitch_volume
