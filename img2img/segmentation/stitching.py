@@ -184,26 +184,22 @@ def _best_continuations(labels: np.ndarray, below: np.ndarray, ids: np.ndarray,
     inside = overlap / np.minimum(cur_areas[cur], prev_areas[prv])
     used_cur, used_prev = set(), set()
     chosen_cur, chosen_prev = [], []
-    for j in np.argsort(-iou, kind="stable"):
-        c, p = int(cur[j]), int(prv[j])
-        if iou[j] < threshold:
-            break
-        if c in used_cur or p in used_prev:
-            continue
-        used_cur.add(c)
-        used_prev.add(p)
-        chosen_cur.append(c)
-        chosen_prev.append(p)
-    for j in np.argsort(-inside, kind="stable"):
-        c, p = int(cur[j]), int(prv[j])
-        if inside[j] < CONTAINED:
-            break
-        if c in used_cur or p in used_prev:
-            continue
-        used_cur.add(c)
-        used_prev.add(p)
-        chosen_cur.append(c)
-        chosen_prev.append(p)
+
+    def take_greedily(score: np.ndarray, at_least: float) -> None:
+        """Best-scoring pairs first, each object joined at most once."""
+        for j in np.argsort(-score, kind="stable"):
+            c, p = int(cur[j]), int(prv[j])
+            if score[j] < at_least:
+                break
+            if c in used_cur or p in used_prev:
+                continue
+            used_cur.add(c)
+            used_prev.add(p)
+            chosen_cur.append(c)
+            chosen_prev.append(p)
+
+    take_greedily(iou, threshold)
+    take_greedily(inside, CONTAINED)
     positions = np.searchsorted(ids, cur_ids[np.asarray(chosen_cur, np.int64)])
     return positions.astype(np.int64), prev_ids[np.asarray(chosen_prev, np.int64)].astype(np.int64)
 
