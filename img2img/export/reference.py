@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from img2img.errors import UserError
-from img2img.inference.predictor import Predictor, precision_probe
+from img2img.inference.precision import image_probe
+from img2img.inference.predictor import Predictor
 from img2img.inference.tiling import round_up
 from img2img.io.axes import canonical_axes, guess_axes
 from img2img.io.images import read_image
@@ -49,11 +50,11 @@ def predictor_output(predictor: Predictor, image: np.ndarray, holes: np.ndarray 
 
 
 def _synthetic_image(predictor: Predictor) -> np.ndarray:
-    """Smooth blobs and edges at several scales (`precision_probe`), or synthetic nuclei for
-    segmenters, spanning the intensities the model's normalization maps onto [-1, 1] (the pixel
+    """Smooth blobs and edges at several scales (the bf16 check's `inference.precision.image_probe`),
+    or synthetic nuclei for segmenters, spanning the intensities the model's normalization maps onto [-1, 1] (the pixel
     type's range for percentile scaling)."""
     side = round_up(DEFAULT_SIDE, predictor.multiple)
-    field = (precision_probe(predictor.in_channels, side)[0] + 1.0) / 2.0
+    field = (image_probe(predictor.in_channels, side)[0] + 1.0) / 2.0
     if predictor.task == "segmentation":  # synthetic nuclei: a cover that shows what the model is for
         from img2img.data.synthetic.cells import render_cells
 

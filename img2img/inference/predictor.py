@@ -673,11 +673,6 @@ class Predictor:
         return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
 
 
-def precision_probe(channels: int, side: int) -> np.ndarray:
-    """The image models' fixed bf16 probe (kept here for callers from before `precision.py`)."""
-    return bf16_check.image_probe(channels, side)
-
-
 def _as_dtype(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """A uint16 probe rescaled to the full range of another pixel type (dtype-normalized models)."""
     if dtype.kind == "f":
