@@ -1,7 +1,8 @@
 """Score a colorization model against what one gets without it: the gray image itself, and the
 gray image with the average colour of the other held-out images added (gray + mean chroma, a
 leave-one-out mean, so no image sees its own colour). PSNR and SSIM in RGB over the
-normalization range, and the Hasler-Suesstrunk colourfulness (0 for gray; the targets' own
+normalization range, plain and scale-invariant (after a per-channel linear fit to the target,
+as for every translation model), and the Hasler-Suesstrunk colourfulness (0 for gray; the targets' own
 value is given for comparison: a model can score PSNR by staying drab, colourfulness tells).
 
 Gray inputs are the luminance of colour images (--input only), or real gray images paired with
@@ -42,7 +43,7 @@ def evaluate_colorize(
     norm = predictor.config.target_norm
     chroma = np.array([rgb_to_yuv(truth.astype(np.float32))[1:].mean(axis=(1, 2)) for _, _, truth in examples])
     result = TranslationEvaluation(["model", "gray", "mean_chroma"], describe_range(norm),
-                                   metrics=("psnr", "ssim", "colorfulness"))
+                                   metrics=("psnr", "ssim", "psnr_si", "ssim_si", "colorfulness"))
     target_colour = []
     for i, (name, gray, truth) in enumerate(track(examples, description="evaluating", disable=not progress)):
         lo, hi = target_range(norm, truth)

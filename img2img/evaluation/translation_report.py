@@ -34,7 +34,7 @@ def print_table(evaluation: TranslationEvaluation, console: Console | None = Non
     n = summary["model"]["n_images"]
     table = Table(title=f"Image quality on {n} held-out image(s); data range {evaluation.data_range}")
     for column in ("method", *(COLUMNS[k][0] for k in evaluation.metrics)):
-        table.add_column(column, justify="left" if column == "method" else "right")
+        table.add_column(column, justify="left" if column == "method" else "right", no_wrap=column == "method")
     for method in evaluation.methods:
         table.add_row(TITLES.get(method, method), *_cells(summary, method, evaluation.metrics))
     (console or Console()).print(table)
