@@ -102,6 +102,37 @@ def test_corrupt_and_wrong_files_are_reported_and_the_rest_written(segmenter, tm
     assert labels.dtype == np.uint16 and labels.shape == (70, 90)
 
 
+def test_labels_decoded_in_the_writer_thread_equal_predict(segmenter, tmp_path, monkeypatch):
+    """A folder run leaves each plane's watershed to the writer thread (overlapping the next
+    file's network); the labels are exactly those of `predict`, and a decoding that fails is
+    reported for its own file only."""
+    import threading
+
+    from img2img.inference import predictor as predictor_module
+    from img2img.inference.batch import run_files
+    from img2img.inference.outputs import plan_outputs
+
+    paths = images(tmp_path / "in", n=3)
+    predictor = Predictor.from_checkpoint(segmenter, device="cpu")
+    expected = {p.name: predictor.predict(tifffile.imread(p)) for p in paths}
+    decoded_in = []
+    real_decode = predictor_module.decode_rescaled
+
+    def decode(maps, decoding, scale=1.0):
+        decoded_in.append(threading.current_thread() is threading.main_thread())
+        if len(decoded_in) == 2:
+            raise RuntimeError("decoding broke")
+        return real_decode(maps, decoding, scale)
+
+    monkeypatch.setattr(predictor_module, "decode_rescaled", decode)
+    report = run_files(predictor, plan_outputs(paths, tmp_path / "out"), progress=False)
+    assert decoded_in.count(False) == 3  # every plane's labels were made by the writer
+    assert list(report.failures) == [paths[1]] and "decoding broke" in report.failures[paths[1]]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_0.tif", "img_2.tif"]
+    for name in ("img_0.tif", "img_2.tif"):
+        np.testing.assert_array_equal(tifffile.imread(tmp_path / "out" / name), expected[name])
+
+
 def test_channels_map_an_rgb_image_onto_a_gray_model(segmenter):
     rgb = np.random.default_rng(0).integers(0, 255, (50, 60, 3)).astype(np.uint8)
     predictor = Predictor.from_checkpoint(segmenter, device="cpu", channels=[1])

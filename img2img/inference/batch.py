@@ -105,6 +105,7 @@ def run_files(
 
 def write_outputs(outputs: list[tuple]) -> Path:
     """Write (path, array, axes, calibration[, kind]) tuples; return the first (the main result).
+    The array may be a function that makes it (`Predictor._labels_later`), called here.
     `kind` is "labels" for a segmentation (OME-Zarr writes NGFF labels metadata), else "image".
 
     An array of None was streamed into place while predicting (an OME-Zarr result). If one
@@ -116,6 +117,8 @@ def write_outputs(outputs: list[tuple]) -> Path:
     for path, data, axes, resolution, *kind in outputs:
         if data is None:
             continue
+        if callable(data):  # labels whose decoding was left to this (writer) thread
+            data = data()
         try:
             write_image(path, data, axes=axes, resolution=resolution, kind=kind[0] if kind else "image")
         except BaseException as exc:

@@ -618,8 +618,25 @@ class Predictor:
             with ome_zarr.create(destination, shape, self.result_dtype(image.data.dtype), out_axes, resolution) as into:
                 self._predict(_pixels(image.data), image.axes, mask, into=into)
             return [(destination, None, out_axes, resolution)]
-        result = self.predict(image.data, image.axes, mask=mask)
-        return [(destination, result, out_axes, resolution, "labels" if self.task == "segmentation" else "image")]
+        if self.task == "segmentation":
+            labels = self._labels_later(image) or self.predict(image.data, image.axes)
+            return [(destination, labels, out_axes, resolution, "labels")]
+        return [(destination, self.predict(image.data, image.axes, mask=mask), out_axes, resolution, "image")]
+
+    def _labels_later(self, image: Image) -> Callable[[], np.ndarray] | None:
+        """For a single plane decoded whole: run the network now and return the decoding (watershed)
+        as a function, which `write_outputs` calls in the writer thread while this thread runs the
+        next file's network. The watershed and Gaussian release the GIL, so on a 2-core CPU the two
+        overlap (docs/benchmarks.md). Stacks (stitched plane by plane) and planes decoded in blocks
+        return None: their labels are made as before."""
+        axes = canonical_axes(image.axes)
+        planes, plane_axes = self._planes(_pixels(image.data), axes)
+        if len(planes) != 1 or decoded_in_blocks(tuple(planes.shape[-2:])):
+            return None
+        maps, scale = self._maps(planes[0])
+        shape, out_axes = self._plane_shape(image.data, axes, plane_axes), self.output_axes(axes)
+        decoding = self.config.segmentation.decoding
+        return lambda: from_planes(decode_rescaled(maps, decoding, scale)[None], shape, out_axes)
 
     def _labels_to_store(self, image: Image, destination: Path, shape: tuple[int, ...], resolution) -> None:
         """Labels into an OME-Zarr, one plane held at a time (stitched as they come). The store is
