@@ -108,7 +108,7 @@ def test_labels_decoded_in_the_writer_thread_equal_predict(segmenter, tmp_path, 
     reported for its own file only."""
     import threading
 
-    from img2img.inference import predictor as predictor_module
+    from img2img.inference import segmenting
     from img2img.inference.batch import run_files
     from img2img.inference.outputs import plan_outputs
 
@@ -116,7 +116,7 @@ def test_labels_decoded_in_the_writer_thread_equal_predict(segmenter, tmp_path, 
     predictor = Predictor.from_checkpoint(segmenter, device="cpu")
     expected = {p.name: predictor.predict(tifffile.imread(p)) for p in paths}
     decoded_in = []
-    real_decode = predictor_module.decode_rescaled
+    real_decode = segmenting.decode_rescaled
 
     def decode(maps, decoding, scale=1.0):
         decoded_in.append(threading.current_thread() is threading.main_thread())
@@ -124,7 +124,7 @@ def test_labels_decoded_in_the_writer_thread_equal_predict(segmenter, tmp_path, 
             raise RuntimeError("decoding broke")
         return real_decode(maps, decoding, scale)
 
-    monkeypatch.setattr(predictor_module, "decode_rescaled", decode)
+    monkeypatch.setattr(segmenting, "decode_rescaled", decode)
     report = run_files(predictor, plan_outputs(paths, tmp_path / "out"), progress=False)
     assert decoded_in.count(False) == 3  # every plane's labels were made by the writer
     assert list(report.failures) == [paths[1]] and "decoding broke" in report.failures[paths[1]]

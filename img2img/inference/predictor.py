@@ -5,8 +5,8 @@ tiling, blending, precision and decoding happen the same way everywhere. Images 
 cut into overlapping tiles (see `tiling.py`), run in batches on the device and blended back; the
 result keeps the input's plane axes and, for image outputs, its pixel type. An OME-Zarr input is read
 tile by tile from its store, and an OME-Zarr image result is written band by band as tiles are
-blended, so neither needs to fit in memory. Segmentation maps of large planes are streamed band by
-band into a block-by-block decoder (`segmentation/blockwise.py`); only the labels are held whole.
+blended, so neither needs to fit in memory. Segmentation models get a `Segmenter`
+(`segmenting.py`), which decodes the network's maps into labels.
 """
 
 from __future__ import annotations
@@ -30,21 +30,15 @@ from img2img.io.axes import canonical_axes, from_planes, guess_axes, to_planes
 from img2img.io.channels import CHANNELS_READ, adapt_channels
 from img2img.io.images import Image, is_zarr, read_image
 from img2img.io.lazy import LazyPixels
-from img2img.inference import large_maps
 from img2img.inference.masks import HoleMasks
 from img2img.inference.object_scale import ObjectScale
 from img2img.io.normalization import cast_clipped, unscale_from_unit
 from img2img.kinds import kind_of
 from img2img.models.checkpoint import load_model
 from img2img.models.base import ImageModule
-from img2img.segmentation.blockwise import BlockDecoder, decoded_in_blocks, smoothing_margin, stack_labels
-from img2img.segmentation.encoding import decode_rescaled
-from img2img.segmentation.object_size import resize_planes, scaled_shape
-from img2img.segmentation.resize_rows import ResizedPlane, resize_bands
-from img2img.segmentation.stitching import Stitcher, label_dtype_for, parse_stitch, stitch_axis, volume_planes
+from img2img.segmentation.stitching import parse_stitch
 
 OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
-BAND_PIXELS = 1 << 22  # TTA maps are handed to the block decoder this many pixels at a time
 
 
 class Predictor:
@@ -53,18 +47,28 @@ class Predictor:
     tile / overlap: tile side and overlap in input pixels (default: 8x the size multiple, 512-2048 px;
     an overlap of twice the generator's receptive field, at most an eighth of the tile).
     precision: 'auto' (bf16 autocast where the hardware has it and the task's measure on a fixed
-    probe says it changes nothing that matters, see `precision.py`), '32' or 'bf16'. channels: which input channels feed the model, e.g. [0, 2]; without
-    it, models trained with `input_channels` gray or rgb convert any image themselves.
-    diameter: segmenters trained at an object size: the objects' diameter in pixels, or 'auto'
-    (the default) to measure it on each plane; images are rescaled to the trained size.
-    tta: segmentation: average the maps of the 8 flips and quarter turns of each plane (8x the
-    work; see docs/real_nuclei.md for what it gains).
+    probe says it changes nothing that matters, see `precision.py`), '32' or 'bf16'.
+    channels: which input channels feed the model, e.g. [0, 2]; without it, models trained with
+    `input_channels` gray or rgb convert any image themselves.
     compile: 'auto' (torch.compile for planes whose work repays it, see `compiling.py`), 'on'/True
     or 'off'/False.
-    stitch: segmentation of stacks: 'auto' (Z stacks: ids unique through the stack, objects of
-    neighbouring planes joined by overlap; time series: each frame on its own), 'off' (unique ids,
-    no joining) or an IoU threshold (see `segmentation/stitching.py`).
+    diameter, tta, stitch: for segmentation models (`Segmenter`, which `Predictor(model)` returns
+    for them); image models refuse them with a one-line error.
     """
+
+    _for_task: dict[str, type["Predictor"]] = {}  # task -> the subclass that serves it (segmenting.py)
+
+    def __init_subclass__(cls, task: str | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if task is not None:
+            Predictor._for_task[task] = cls
+
+    def __new__(cls, model: ImageModule, *args, **kwargs):
+        """`Predictor(model)` is the task's own class: a `Segmenter` for a segmentation model.
+        (img2img/inference/__init__.py imports segmenting.py, so it is always registered.)"""
+        if cls is Predictor:
+            cls = Predictor._for_task.get(model.config.task, cls)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -110,22 +114,16 @@ class Predictor:
         self.channels = channels
         if output_dtype not in OUTPUT_DTYPES:
             raise UserError(f"--output-dtype {output_dtype}: use one of {', '.join(OUTPUT_DTYPES)}")
-        if self.task == "segmentation" and output_dtype not in ("same", "uint16"):
-            raise UserError(f"--output-dtype {output_dtype}: label images are always uint16 (uint32 above 65,535 "
-                            "objects); the option is for image outputs")
         self.output_dtype = output_dtype
         self.on_tiles: Callable[[int], None] | None = None  # progress hook: called with tiles done
         self.masks = HoleMasks(mask_dir, mask_rule, needed=self.kind.takes_mask)
-        if diameter is not None and self.task != "segmentation":
+        if diameter is not None:
             raise UserError(f"--diameter {diameter}: object size is for segmentation models; this model makes images")
-        if tta and self.task != "segmentation":
+        if tta:
             raise UserError("--tta averages segmentation maps; this model makes images")
-        self.tta = tta
-        self.stitch = parse_stitch(stitch)
-        if self.stitch != "auto" and self.task != "segmentation":
+        if parse_stitch(stitch) != "auto":
             raise UserError(f"--stitch {stitch}: joins segmented objects through a stack; this model makes images")
-        self.object_scale = ObjectScale(self.config.segmentation.object_diameter if self.task == "segmentation" else None,
-                                        diameter)
+        self.object_scale = ObjectScale(None, None)  # images are taken at their own size
         self.compile = compiling.compile_setting(compile)
         self._compiled: torch.nn.Module | None = None
         self._use_compiled = False  # decided per plane from its work (compiling.py)
@@ -171,7 +169,7 @@ class Predictor:
         joined with the Predictor's mask rules; known pixels come back unchanged.
         """
         with self._tiling(tile, overlap):
-            return self._predict(_pixels(image), axes, mask)
+            return self._predict(pixel_source(image), axes, mask)
 
     def _predict(self, image: np.ndarray, axes: str | None, mask: np.ndarray | None = None,
                  into=None) -> np.ndarray | None:
@@ -183,11 +181,6 @@ class Predictor:
         if into is not None:
             self._fill(planes, mask, into)
             return None
-        if self.task == "segmentation":  # the label type follows the object count, known at the end
-            stitcher = self._stitcher(plane_axes, self._plane_shape(image, axes, plane_axes))
-            labels = stack_labels(stitcher.stream(self._segment(plane) for plane in planes),
-                                  (len(planes),) + self._out_size(planes))
-            return from_planes(labels, self._plane_shape(image, axes, plane_axes), out_axes)
         out = np.empty((len(planes), self.out_channels) + self._out_size(planes), self.result_dtype(image.dtype))
         self._fill(planes, mask, out)
         if "C" not in out_axes:
@@ -197,15 +190,11 @@ class Predictor:
     def _fill(self, planes, mask: np.ndarray | None, out) -> None:
         """Write every plane's result into `out` (planes, C, Y, X) in its pixel type.
 
-        Image results are written band by band as `_blend` yields them; labels plane by plane
-        (objects are numbered over the whole plane). Only `out[k, :, rows]` is assigned, so `out`
-        may be a store that cannot take a masked write.
+        Results are written band by band as `_blend` yields them. Only `out[k, :, rows]` is
+        assigned, so `out` may be a store that cannot take a masked write.
         """
         dtype = np.dtype(out.dtype)
         for k, plane in enumerate(planes):
-            if self.task == "segmentation":
-                _put_labels(out, k, self._segment(plane))
-                continue
             lo, hi = self._output_range(plane)
             holes = known = None
             if self.masks.needed:  # inpainting reads the whole plane (mask rules, known pixels)
@@ -226,21 +215,17 @@ class Predictor:
         For segmentation, channel 0 is the foreground probability and channel 1 the object-centre map.
         Large planes are filled band by band, so only the result is held whole.
         """
-        image = _pixels(image)
+        image = pixel_source(image)
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         with self._tiling(tile, overlap):
             planes, plane_axes = self._planes(image, axes)
             out = np.empty((len(planes), self.out_channels) + self._out_size(planes), np.float32)
             for k, plane in enumerate(planes):
-                if self.task != "segmentation":
-                    out[k] = self._blend_whole(plane)
-                elif not decoded_in_blocks(plane.shape[-2:]):
-                    out[k] = self._maps(plane)[0]
-                else:
-                    put = large_maps.into(out[k])
-                    for row, band in self._map_bands(plane, self._scale(plane)):
-                        put(row, band)
+                self._plane_probabilities(plane, out[k])
         return from_planes(out, self._plane_shape(image, axes, plane_axes), plane_axes + "CYX")
+
+    def _plane_probabilities(self, plane: np.ndarray, out: np.ndarray) -> None:
+        out[:] = self._blend_whole(plane)
 
     @contextlib.contextmanager
     def _tiling(self, tile: int | None, overlap: int | None) -> Iterator[None]:
@@ -266,7 +251,7 @@ class Predictor:
         """Axes of `predict`'s result for an input with `axes`."""
         axes = canonical_axes(axes)
         plane_axes = "".join(a for a in axes if a not in "CYX")
-        if self.task == "segmentation" or self.out_channels == 1:
+        if self.out_channels == 1:
             return plane_axes + "YX"
         return axes if "C" in axes else plane_axes + "CYX"
 
@@ -274,8 +259,6 @@ class Predictor:
         """'same' is the input's pixel type, unless the model was trained to produce another one
         (8-bit brightfield -> 16-bit fluorescence): then that type. Labels: uint16 (the result
         itself says uint32 when a plane has more than 65,535 objects)."""
-        if self.task == "segmentation":
-            return np.dtype(np.uint16)
         if self.output_dtype != "same":
             return np.dtype(self.output_dtype)
         trained_in, trained_out = self.trained_dtypes
@@ -329,88 +312,6 @@ class Predictor:
         for row, band in self._blend(plane):
             out[:, row : row + band.shape[1]] = (band + 1.0) / 2.0
         return out
-
-    def segmentation_maps(self, image: np.ndarray, axes: str | None = None) -> list[tuple[np.ndarray, float]]:
-        """Per plane: the network's maps in [0, 1] at the plane's size, and the scale they were
-        made at; `segmentation.encoding.decode_rescaled(maps, decoding, scale)` makes labels of
-        them. For choosing decoding settings without running the network again for each."""
-        image = _pixels(image)
-        planes, _ = self._planes(image, canonical_axes(axes or guess_axes(image.shape, self.in_channels)))
-        return [self._maps(plane) for plane in planes]
-
-    def _segment(self, plane: np.ndarray, maps_to: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
-        """Instance labels of one (C, H, W) plane at its own size, after rescaling it so that its
-        objects have the size the model was trained at (see `ObjectScale`); its maps in [0, 1]
-        go to `maps_to(first_row, (C, n, W) band)` if given (whole, or band by band).
-
-        Planes up to `blockwise.WHOLE_PLANE_PIXELS` are decoded whole. Larger ones stream their
-        maps band by band into a `BlockDecoder`, so no full-size float maps and no whole-plane
-        watershed are held (a 16k x 16k plane in under 3 GB; docs/benchmarks.md).
-        """
-        decoding = self.config.segmentation.decoding
-        if not decoded_in_blocks(plane.shape[-2:]):
-            maps, scale = self._maps(plane)
-            if maps_to is not None:
-                maps_to(0, maps)
-            return decode_rescaled(maps, decoding, scale)
-        scale = self._scale(plane)
-        diameter = self.object_scale.model_diameter
-        decoder = BlockDecoder(plane.shape[-2:], lambda maps: decode_rescaled(maps, decoding, scale),
-                               margin=smoothing_margin(decoding.smoothing / scale),
-                               diameter=diameter / scale if diameter else None)
-        for row, band in self._map_bands(plane, scale):
-            if maps_to is not None:
-                maps_to(row, band)
-            decoder.add(row, band)
-        return decoder.finish()
-
-    def _maps(self, plane: np.ndarray) -> tuple[np.ndarray, float]:
-        scale = self._scale(plane)
-        return self._maps_at(plane, scale), scale
-
-    def _scale(self, plane: np.ndarray) -> float:
-        def labels_at(crop: np.ndarray, scale: float) -> np.ndarray:
-            # The size estimate needs no averaging: it is a median over many objects.
-            return decode_rescaled(self._maps_at(crop, scale, tta=False), self.config.segmentation.decoding, scale)
-
-        return self.object_scale.scale(plane, labels_at)
-
-    def _map_bands(self, plane: np.ndarray, scale: float) -> Iterator[tuple[int, np.ndarray]]:
-        """`_maps_at(plane, scale)` as (first row, (C, n, W)) bands: the rescaled plane is made
-        where tiles read it and its maps are resized back as they come, so neither is held whole.
-        TTA's eight passes are averaged over whole planes as before and then cut into bands."""
-        if self.tta:
-            maps = self._maps_at(plane, scale)
-            step = max(1, BAND_PIXELS // maps.shape[-1])
-            yield from ((row, maps[:, row : row + step]) for row in range(0, maps.shape[1], step))
-            return
-        size = tuple(plane.shape[-2:])
-        source = plane if scale == 1.0 else ResizedPlane(plane, scaled_shape(size, scale))
-        bands = ((row, _to_unit(band)) for row, band in self._blend(source))
-        yield from bands if scale == 1.0 else resize_bands(bands, source.shape[-2:], size)
-
-    def _maps_at(self, plane: np.ndarray, scale: float, tta: bool | None = None) -> np.ndarray:
-        tta = self.tta if tta is None else tta
-        if scale == 1.0:
-            return self._averaged_maps(plane, tta)
-        size = tuple(plane.shape[-2:])
-        return resize_planes(self._averaged_maps(resize_planes(np.asarray(plane), scaled_shape(size, scale)), tta), size)
-
-    def _averaged_maps(self, plane: np.ndarray, tta: bool) -> np.ndarray:
-        """`_blend_whole`, or with `tta` the mean over the 8 flips and quarter turns of the plane,
-        each turned back (the maps are scalar fields, so they turn with the image)."""
-        if not tta:
-            return self._blend_whole(plane)
-        plane = np.asarray(plane)
-        total = np.zeros((self.out_channels,) + plane.shape[-2:], np.float32)
-        for turns in range(4):
-            for flip in (False, True):
-                view = np.rot90(plane, turns, axes=(-2, -1))
-                view = view[..., ::-1] if flip else view
-                maps = self._blend_whole(np.ascontiguousarray(view))
-                maps = maps[..., ::-1] if flip else maps
-                total += np.rot90(maps, -turns, axes=(-2, -1))
-        return total / 8
 
     def _blend(self, plane: np.ndarray, holes: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Blended network output ([-1, 1]) of one (C, H, W) plane, band by band.
@@ -511,7 +412,7 @@ class Predictor:
         self._precision_checked = True
         if self.precision != "bf16":
             return
-        verdict = self._segmentation_verdict() if self.task == "segmentation" else self._image_verdict(channels)
+        verdict = self._bf16_verdict(channels)
         if verdict.keep:
             return
         warnings.warn(f"{verdict.measured}: using float32", stacklevel=2)
@@ -535,23 +436,11 @@ class Predictor:
                 self._use_compiled = compiled
         return reference, bf16
 
-    def _image_verdict(self, channels: int) -> bf16_check.Verdict:
+    def _bf16_verdict(self, channels: int) -> bf16_check.Verdict:
+        """Whether bf16 changes the output by less than the model's PSNR can notice."""
         side = max(1, 256 // self.multiple) * self.multiple
         reference, bf16 = self._both_precisions(bf16_check.image_probe(channels, side))
         return bf16_check.judge_image(reference, bf16, bf16_check.recorded_psnr(getattr(self.model, "training_card", None)))
-
-    def _segmentation_verdict(self) -> bf16_check.Verdict:
-        """Labels of a synthetic nucleus image decoded from float32 and from bf16 maps."""
-        side = max(1, 256 // self.multiple) * self.multiple
-        image = bf16_check.nucleus_probe(side)
-        if self.config.normalization.mode == "dtype" and self.trained_dtypes[0]:
-            image = _as_dtype(image, np.dtype(self.trained_dtypes[0]))
-        plane = np.repeat(image[None].astype(np.float32), self.in_channels, axis=0)  # gray into every channel
-        norm = self.config.normalization
-        reference, bf16 = self._both_precisions(norm.apply(plane, *norm.range_of(plane))[None].astype(np.float32))
-        decoding = self.config.segmentation.decoding
-        labels = [decode_rescaled(_to_unit(maps[0].copy()), decoding) for maps in (reference, bf16)]
-        return bf16_check.judge_labels(*labels)
 
     def _output_range(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per output channel (lo, hi) that [-1, 1] maps back to, in the target's intensity units.
@@ -577,34 +466,12 @@ class Predictor:
         return write_outputs(self.results_for(read_image(source, lazy=True), destination, probabilities))
 
     def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
-        """(path, array, axes, resolution) to write for `image`: the result first, then the maps.
-
-        An OME-Zarr `destination` (without maps) is written here while predicting (labels plane by
-        plane, in the first plane's type), and so are the maps of planes decoded in blocks (band by
-        band, see `large_maps.py`); their entries have no array.
-        """
-        plane_axes = "".join(a for a in image.axes if a not in "CYX")
-        _warn_nonfinite(image)
+        """(path, array, axes, resolution[, kind]) to write for `image`: the result first, then the
+        maps (segmenters). An OME-Zarr `destination` is written here while predicting; its entry has
+        no array."""
+        warn_nonfinite(image)
         if probabilities is not None:
-            if self.task != "segmentation":
-                raise UserError("probability maps are for segmentation models; this model writes images")
-            planes, _ = self._planes(_pixels(image.data), canonical_axes(image.axes))
-            shape = self._plane_shape(image.data, canonical_axes(image.axes), plane_axes)
-            size, count = tuple(planes.shape[-2:]), (len(planes),)
-            stitcher = self._stitcher(plane_axes, shape)
-            if decoded_in_blocks(size):  # maps written as they are made (large_maps.py)
-                probs = None
-                with large_maps.MapsWriter(probabilities, shape + (self.out_channels,) + size, plane_axes + "CYX",
-                                           image.resolution) as writer:
-                    labels = stack_labels(stitcher.stream(self._segment(p, writer.sink(k)) for k, p in enumerate(planes)),
-                                          count + size)
-            else:
-                maps = np.empty(count + (self.out_channels,) + size, np.float32)
-                labels = stack_labels(stitcher.stream(self._segment(p, large_maps.into(maps[k])) for k, p in enumerate(planes)),
-                                      count + size)
-                probs = from_planes(maps, shape, plane_axes + "CYX")
-            return [(destination, from_planes(labels, shape, plane_axes + "YX"), plane_axes + "YX", image.resolution, "labels"),
-                    (probabilities, probs, plane_axes + "CYX", image.resolution)]
+            raise UserError("probability maps are for segmentation models; this model writes images")
         mask = self.masks.from_file(image.path, image.data.shape, image.axes) if self.masks.needed else None
         resolution = image.resolution.scaled(self.scale) if image.resolution else None
         out_axes = self.output_axes(image.axes)
@@ -612,58 +479,10 @@ class Predictor:
             from img2img.io import ome_zarr
 
             shape = self.output_shape(image.data.shape, image.axes)
-            if self.task == "segmentation":
-                self._labels_to_store(image, destination, shape, resolution)
-                return [(destination, None, out_axes, resolution)]
             with ome_zarr.create(destination, shape, self.result_dtype(image.data.dtype), out_axes, resolution) as into:
-                self._predict(_pixels(image.data), image.axes, mask, into=into)
+                self._predict(pixel_source(image.data), image.axes, mask, into=into)
             return [(destination, None, out_axes, resolution)]
-        if self.task == "segmentation":
-            labels = self._labels_later(image) or self.predict(image.data, image.axes)
-            return [(destination, labels, out_axes, resolution, "labels")]
         return [(destination, self.predict(image.data, image.axes, mask=mask), out_axes, resolution, "image")]
-
-    def _labels_later(self, image: Image) -> Callable[[], np.ndarray] | None:
-        """For a single plane decoded whole: run the network now and return the decoding (watershed)
-        as a function, which `write_outputs` calls in the writer thread while this thread runs the
-        next file's network. The watershed and Gaussian release the GIL, so on a 2-core CPU the two
-        overlap (docs/benchmarks.md). Stacks (stitched plane by plane) and planes decoded in blocks
-        return None: their labels are made as before."""
-        axes = canonical_axes(image.axes)
-        planes, plane_axes = self._planes(_pixels(image.data), axes)
-        if len(planes) != 1 or decoded_in_blocks(tuple(planes.shape[-2:])):
-            return None
-        maps, scale = self._maps(planes[0])
-        shape, out_axes = self._plane_shape(image.data, axes, plane_axes), self.output_axes(axes)
-        decoding = self.config.segmentation.decoding
-        return lambda: from_planes(decode_rescaled(maps, decoding, scale)[None], shape, out_axes)
-
-    def _labels_to_store(self, image: Image, destination: Path, shape: tuple[int, ...], resolution) -> None:
-        """Labels into an OME-Zarr, one plane held at a time (stitched as they come). The store is
-        made once the first plane is decoded, in its label type (uint16, or uint32 above 65,535
-        objects; for a stack, where ids run through its planes, see `stitching.label_dtype_for`)."""
-        from img2img.io import ome_zarr
-
-        axes = canonical_axes(image.axes)
-        planes, plane_axes = self._planes(_pixels(image.data), axes)
-        plane_shape = self._plane_shape(image.data, axes, plane_axes)
-        stitcher = self._stitcher(plane_axes, plane_shape)
-        with contextlib.ExitStack() as stack:
-            store = None
-            for k, plane in enumerate(planes):
-                labels = stitcher.add(k, self._segment(plane))
-                if store is None:
-                    count = int(labels.max()) if labels.size else 0
-                    dtype = max(labels.dtype, label_dtype_for(volume_planes(plane_axes, plane_shape, stitcher.axis), count),
-                                key=lambda d: np.dtype(d).itemsize)
-                    store = stack.enter_context(ome_zarr.create(destination, shape, dtype, self.output_axes(image.axes),
-                                                                resolution, kind="labels"))
-                _put_labels(store, k, labels)
-
-    def _stitcher(self, plane_axes: str, plane_shape: tuple[int, ...]) -> Stitcher:
-        """Relabels a stack's planes as `self.stitch` asks (Z stacks: 3D objects by default)."""
-        axis, threshold = stitch_axis(self.stitch, plane_axes)
-        return Stitcher(plane_axes, plane_shape, axis, threshold)
 
     def output_shape(self, shape: tuple[int, ...], axes: str) -> tuple[int, ...]:
         """Shape of `predict`'s result (in `output_axes` order) for an input of `shape` and `axes`."""
@@ -690,14 +509,14 @@ class Predictor:
         return run_files(self, jobs, skip_existing=skip_existing, progress=progress)
 
 
-def _as_dtype(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def probe_as_dtype(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """A uint16 probe rescaled to the full range of another pixel type (dtype-normalized models)."""
     if dtype.kind == "f":
         return (image / 65535.0).astype(dtype)
     return (image.astype(np.float64) / 65535 * np.iinfo(dtype).max).round().astype(dtype)
 
 
-def _warn_nonfinite(image: Image) -> None:
+def warn_nonfinite(image: Image) -> None:
     """Say when a float image holds NaN or Inf: normalization reads NaN and -Inf as the low end
     and +Inf as the high end (NaN often marks areas outside a stitched or masked field), which is
     right for masked areas but hides a broken export, so it must not pass in silence."""
@@ -714,24 +533,7 @@ def _warn_nonfinite(image: Image) -> None:
 _NONFINITE_BLOCK_BYTES = 64e6  # rows read at a time, so a memory-mapped float image is never copied whole
 
 
-def _to_unit(band: np.ndarray) -> np.ndarray:
-    """[-1, 1] -> [0, 1] in place (as `_blend_whole` computes it): a blended band is a fresh array,
-    and a 16k-wide one is 60 MB."""
-    band += 1.0
-    band /= 2.0
-    return band
-
-
-def _put_labels(out, k: int, labels: np.ndarray) -> None:
-    """Plane k of a (planes, 1, Y, X) label array or store, refusing labels its type cannot hold."""
-    dtype = np.dtype(out.dtype)
-    if labels.dtype.itemsize > dtype.itemsize and labels.max() > np.iinfo(dtype).max:
-        raise UserError(f"{labels.max()} objects do not fit in this {dtype} label image (its type was set "
-                        "before this plane was decoded); write a .tif instead, which can be uint32 throughout")
-    out[k, :] = labels[None]
-
-
-def _pixels(image) -> np.ndarray | LazyPixels:
+def pixel_source(image) -> np.ndarray | LazyPixels:
     """An array to predict on; a lazily read store stays in its store."""
     return image if isinstance(image, LazyPixels) else np.asarray(image)
 
