@@ -2,7 +2,7 @@
 clean pairs), a Gaussian filter and non-local means, on held-out synthetic low-light nuclei
 (`img2img synth denoise`) and filaments (`img2img synth filaments`).
 
-Both networks are the same U-Net (depth 5, 32 base channels, batch norm, bilinear up-sampling)
+Both networks are the same U-Net (depth 3, 32 base channels, batch norm, bilinear up-sampling)
 trained for the same number of steps on the same 64 px crops, 16 a batch; only the loss differs
 (N2V: blind-spot MSE on the noisy images; Pix2Pix: L1 to the clean target plus a weak LSGAN term).
 Scores: `img2img evaluate` (PSNR and SSIM over the fixed camera range, plain and scale-invariant).
@@ -27,7 +27,7 @@ DATASETS = {  # name: (synth kind, fixed camera range: offset 100 ADU up to abov
     "den": ("denoise", 600),
     "fil": ("filaments", 1100),
 }
-UNET = {"kind": "unet", "depth": 5, "base_channels": 32, "norm": "batch", "dropout": 0.0, "upsample": "bilinear"}
+UNET = {"kind": "unet", "depth": 3, "base_channels": 32, "norm": "batch", "dropout": 0.0, "upsample": "bilinear"}
 MODELS = {
     "n2v": {"name": "n2v", "generator": UNET},
     "p2p": {"name": "pix2pix", "generator": UNET, "discriminator": {"base_channels": 32, "n_layers": 3},
@@ -82,6 +82,8 @@ def summarize(work: Path, runs: dict[str, str]) -> str:
     for dataset, (kind, top) in DATASETS.items():
         per_image: dict[str, dict[str, dict]] = {}
         present = {m: p for m, p in runs.items() if (work / "runs" / f"{p}_{dataset}" / "eval" / "metrics.json").is_file()}
+        if not present:  # nothing of this data set has finished yet
+            continue
         for method, prefix in present.items():
             metrics = json.loads((work / "runs" / f"{prefix}_{dataset}" / "eval" / "metrics.json").read_text())
             for row in metrics["per_image"]:
@@ -119,7 +121,7 @@ def summarize(work: Path, runs: dict[str, str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--n-train", type=int, default=60)
     parser.add_argument("--n-test", type=int, default=12)
     parser.add_argument("--summary-only", action="store_true", help="only the tables, from finished runs")

@@ -69,6 +69,10 @@ def test_n2v_config_rules(tmp_path):
         n2v_config(tmp_path, tmp_path / "out", neighbourhood=4)
     with pytest.raises(UserError, match="set task: translation"):
         validate_config({"model": {"name": "n2v"}, "task": "segmentation", "data": {"image_dir": "a"}})
+    # A partial generator section keeps the denoiser's defaults (shallow, no dropout), not Pix2Pix's.
+    partial = validate_config({"model": {"name": "n2v", "generator": {"base_channels": 16}}, "data": {"image_dir": "a"}})
+    assert (partial.generator_depth, partial.model.generator.dropout, partial.model.generator.upsample) == (3, 0.0, "bilinear")
+    assert validate_config({"model": {"name": "n2v", "generator": {"depth": 5}}, "data": {"image_dir": "a"}}).generator_depth == 5
 
 
 def test_blind_spot_examples_hide_a_share_of_pixels_behind_neighbours(tmp_path):
