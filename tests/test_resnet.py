@@ -24,6 +24,25 @@ def test_resnet_rejects_sizes_it_cannot_take():
         ResNetGenerator(1, 1, n_blocks=1, base_channels=4)(torch.randn(1, 1, 30, 32))
 
 
+def test_resnet_blocks_alone_can_run_in_bf16():
+    """With `bf16_blocks_on` the residual blocks compute in bf16 and the full-resolution ends in
+    float32 (the Predictor's fallback when bf16 as a whole changes the output too much)."""
+    g = ResNetGenerator(1, 1, n_blocks=2, base_channels=8).eval()
+    dtypes = {}
+    for name, module in g.named_modules():
+        if isinstance(module, torch.nn.Conv2d | torch.nn.ConvTranspose2d):
+            module.register_forward_hook(lambda m, i, out, name=name: dtypes.__setitem__(name, out.dtype))
+    x = torch.randn(1, 1, 32, 32)
+    with torch.inference_mode():
+        reference = g(x)
+        g.bf16_blocks_on = "cpu"
+        mixed = g(x)
+    blocks = {n for n in dtypes if int(n.split(".")[1]) in range(g.blocks.start, g.blocks.stop)}
+    assert blocks and all(dtypes[n] == torch.bfloat16 for n in blocks)
+    assert all(dtypes[n] == torch.float32 for n in set(dtypes) - blocks)
+    assert mixed.dtype == torch.float32 and 0 < (mixed - reference).abs().max() < 0.05
+
+
 def test_resnet_gradients_reach_every_parameter():
     g = ResNetGenerator(1, 1, n_blocks=2, base_channels=8, dropout=0.5)
     g(torch.randn(2, 1, 32, 32)).mean().backward()

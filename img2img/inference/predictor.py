@@ -39,6 +39,9 @@ from img2img.models.base import ImageModule
 from img2img.segmentation.stitching import parse_stitch
 
 OUTPUT_DTYPES = ("same", "uint8", "uint16", "float32")
+# `precision` when bf16 as a whole failed the check but a ResNet's residual blocks alone pass it
+# (float32 elsewhere; nets/resnet.py).
+BF16_BLOCKS = "bf16-blocks"
 
 
 class Predictor:
@@ -47,7 +50,8 @@ class Predictor:
     tile / overlap: tile side and overlap in input pixels (default: 8x the size multiple, 512-2048 px;
     an overlap of twice the generator's receptive field, at most an eighth of the tile).
     precision: 'auto' (bf16 autocast where the hardware has it and the task's measure on a fixed
-    probe says it changes nothing that matters, see `precision.py`), '32' or 'bf16'.
+    probe says it changes nothing that matters, see `precision.py`; a ResNet that fails it may keep
+    bf16 in its residual blocks, `BF16_BLOCKS`), '32' or 'bf16'.
     channels: which input channels feed the model, e.g. [0, 2]; without it, models trained with
     `input_channels` gray or rgb convert any image themselves.
     compile: 'auto' (torch.compile for planes whose work repays it, see `compiling.py`), 'on'/True
@@ -415,20 +419,44 @@ class Predictor:
         verdict = self._bf16_verdict(channels)
         if verdict.keep:
             return
+        if self._bf16_block_generators():  # a ResNet: try its residual blocks alone in bf16
+            blocks = self._bf16_verdict(channels, blocks_only=True)
+            if blocks.keep:
+                self.precision = BF16_BLOCKS
+                self._float32_layout()
+                return
+            self._set_bf16_blocks(None)
+            verdict = bf16_check.Verdict(False, f"{verdict.measured}; residual blocks alone: {blocks.measured}")
         warnings.warn(f"{verdict.measured}: using float32", stacklevel=2)
         self.precision = "32"
+        self._float32_layout()
+
+    def _float32_layout(self) -> None:
         if self._auto_channels_last:  # chosen for bf16 on a CPU; plain layout is faster in float32
             self.channels_last = self._auto_channels_last = False
             self.model.to(memory_format=torch.contiguous_format)
 
-    def _both_precisions(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The eager network's float32 and bf16 outputs for a (1, C, H, W) probe."""
+    def _bf16_block_generators(self) -> list[torch.nn.Module]:
+        """The model's generators that can run their residual blocks alone in bf16 (nets/resnet.py)."""
+        generators = (getattr(self.model, name, None) for name in ("generator", "generator_ba"))
+        return [g for g in generators if g is not None and hasattr(g, "bf16_blocks_on")]
+
+    def _set_bf16_blocks(self, device_type: str | None) -> None:
+        for generator in self._bf16_block_generators():
+            generator.bf16_blocks_on = device_type
+
+    def _both_precisions(self, probe: np.ndarray, blocks_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The eager network's float32 and bf16 outputs for a (1, C, H, W) probe; `blocks_only`:
+        bf16 in the generator's residual blocks alone (this leaves them set so)."""
         x = torch.from_numpy(probe).to(self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             with torch.autocast(self.device.type, enabled=False):
                 reference = self.model(x).float().cpu().numpy()
+                if blocks_only:
+                    self._set_bf16_blocks(self.device.type)
+                    return reference, self.model(x).float().cpu().numpy()
             compiled, self._use_compiled = self._use_compiled, False  # the choice must not depend on compiling
             try:
                 bf16 = self._forward(x).float().cpu().numpy()
@@ -436,10 +464,10 @@ class Predictor:
                 self._use_compiled = compiled
         return reference, bf16
 
-    def _bf16_verdict(self, channels: int) -> bf16_check.Verdict:
+    def _bf16_verdict(self, channels: int, blocks_only: bool = False) -> bf16_check.Verdict:
         """Whether bf16 changes the output by less than the model's PSNR can notice."""
         side = max(1, 256 // self.multiple) * self.multiple
-        reference, bf16 = self._both_precisions(bf16_check.image_probe(channels, side))
+        reference, bf16 = self._both_precisions(bf16_check.image_probe(channels, side), blocks_only)
         return bf16_check.judge_image(reference, bf16, bf16_check.recorded_psnr(getattr(self.model, "training_card", None)))
 
     def _output_range(self, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

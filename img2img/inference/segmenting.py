@@ -163,7 +163,7 @@ class Segmenter(Predictor, task="segmentation"):
                 total += np.rot90(maps, -turns, axes=(-2, -1))
         return total / 8
 
-    def _bf16_verdict(self, channels: int) -> bf16_check.Verdict:
+    def _bf16_verdict(self, channels: int, blocks_only: bool = False) -> bf16_check.Verdict:
         """Labels of a synthetic nucleus image decoded from float32 and from bf16 maps."""
         side = max(1, 256 // self.multiple) * self.multiple
         image = bf16_check.nucleus_probe(side)
@@ -171,7 +171,7 @@ class Segmenter(Predictor, task="segmentation"):
             image = probe_as_dtype(image, np.dtype(self.trained_dtypes[0]))
         plane = np.repeat(image[None].astype(np.float32), self.in_channels, axis=0)  # gray into every channel
         norm = self.config.normalization
-        reference, bf16 = self._both_precisions(norm.apply(plane, *norm.range_of(plane))[None].astype(np.float32))
+        reference, bf16 = self._both_precisions(norm.apply(plane, *norm.range_of(plane))[None].astype(np.float32), blocks_only)
         decoding = self.config.segmentation.decoding
         labels = [decode_rescaled(_to_unit(maps[0].copy()), decoding) for maps in (reference, bf16)]
         return bf16_check.judge_labels(*labels)
