@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (auto spreads files over all GPUs)")
     p.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"],
                    help="auto: bf16 where the hardware has it and the task's check passes (labels agree on 99.5%% "
-                        "of the pixels, or PSNR drops by at most 0.1 dB)")
+                        "of the pixels, or PSNR drops by at most 0.1 dB); ResNets that fail it may keep bf16 in "
+                        "their residual blocks")
     p.add_argument("--compile", nargs="?", const="on", default="auto", choices=["auto", "on", "off"],
                    help="torch.compile the network (bare --compile: on). auto: for networks measured to gain "
                         "(ResNets) on images large enough to repay the compile (seconds to a minute on a CPU)")
