@@ -43,14 +43,16 @@ class Plan:
 
 
 FULL = Plan(train_size=256, warmup=5, steps=15, files=16, size=2048, small=False,
-            train_batches={"pix2pix": [1, 16], "cyclegan": [1, 16], "superres": [16], "inpaint": [16], "colorize": [16]},
+            train_batches={"pix2pix": [1, 16], "cyclegan": [1, 16], "superres": [16], "inpaint": [16], "colorize": [16],
+                           "n2v": [16]},
             compile_rows=("cyclegan", "pix2pix"))
 SMALL = Plan(train_size=32, warmup=1, steps=2, files=1, size=96, small=True,
-             train_batches={"pix2pix": [1], "cyclegan": [1], "superres": [1], "inpaint": [1], "colorize": [1]})
+             train_batches={"pix2pix": [1], "cyclegan": [1], "superres": [1], "inpaint": [1], "colorize": [1],
+                            "n2v": [1]})
 # (what, kind) in the order the goals need them.
 ORDER = [("train", "pix2pix"), ("train", "cyclegan"), ("infer", "cyclegan"), ("infer", "pix2pix"),
          ("infer", "segmentation"), ("infer", "superres"), ("infer", "inpaint"), ("infer", "colorize"),
-         ("train", "superres"), ("train", "inpaint"), ("train", "colorize")]
+         ("infer", "n2v"), ("train", "superres"), ("train", "inpaint"), ("train", "colorize"), ("train", "n2v")]
 
 
 def run(plan: Plan, device: str, budget_s: float, work: Path) -> list[str]:

@@ -10,7 +10,8 @@ forward and backward):
 - reference: what the published code does per step: float32, NCHW, eager, batch 1, tensors
   already in memory (no data loading at all, which favours it), the reference update order
   (Pix2Pix D then G; CycleGAN G then D with 50-image pools; super-resolution, inpainting and
-  colorization: D then G on the module's own generator, discriminator and losses);
+  colorization: D then G on the module's own generator, discriminator and losses; Noise2Void: its
+  U-Net and blind-spot loss, one optimizer);
 - img2img: `train()` with its defaults for the device (precision/channels_last/compile 'auto'),
   reading generated TIFFs through the data module, augmentation and workers included, measured
   between the ends of consecutive training steps after warm-up. `default` in --batches is the
@@ -100,9 +101,9 @@ def reference_cyclegan(device, size):
     return step
 
 
-KINDS = ("pix2pix", "cyclegan", "superres", "inpaint", "colorize")
+KINDS = ("pix2pix", "cyclegan", "superres", "inpaint", "colorize", "n2v")
 LABELS = {"pix2pix": "Pix2Pix (U-Net)", "cyclegan": "CycleGAN (ResNet-9)", "superres": "super-resolution (SRResNet x2)",
-          "inpaint": "inpainting (gated)", "colorize": "colorization (U-Net)"}
+          "inpaint": "inpainting (gated)", "colorize": "colorization (U-Net)", "n2v": "Noise2Void (U-Net)"}
 RESTORATION = {"superres": {"name": "superres", "scale": 2, "pretrain_steps": 0},
                "inpaint": {"name": "inpaint", "pretrain_steps": 0},
                "colorize": {"name": "colorize"}}
@@ -143,11 +144,34 @@ def reference_restoration(kind, device, size):
     return step
 
 
+def reference_n2v(device, size):
+    """The kind's own U-Net and blind-spot loss, one optimizer, 1.5% of the pixels hidden."""
+    from img2img.config.schema import TrainConfig
+    from img2img.kinds.n2v.module import blind_spot_loss
+    from img2img.models.registry import build_model
+
+    config = TrainConfig.model_validate({"model": {"name": "n2v"}, "data": {"image_dir": "unused", "patch_size": size}})
+    torch.manual_seed(0)
+    g = build_model(config, 3, 3, "uint8", "uint8").generator.to(device).train()
+    opt = torch.optim.Adam(g.parameters(), 4e-4, betas=(0.9, 0.999))
+    x = torch.randn(1, 3, size, size, device=device)
+    mask = (torch.rand(1, 1, size, size, device=device) < 0.015).float()
+
+    def step():
+        loss = blind_spot_loss(g(x), x, mask)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
 def reference_step(kind, device, size):
     if kind == "pix2pix":
         return reference_pix2pix(device, size)
     if kind == "cyclegan":
         return reference_cyclegan(device, size)
+    if kind == "n2v":
+        return reference_n2v(device, size)
     return reference_restoration(kind, device, size)
 
 
@@ -181,6 +205,8 @@ class StepTimes(pl.Callback):
             torch.cuda.synchronize()
         self.ends.append(time.perf_counter())
         self.batch = next(v for v in batch.values() if torch.is_tensor(v) and v.ndim == 4).shape[0]
+        weight = next(m.weight for m in pl_module.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1)
+        self.nhwc = weight.is_contiguous(memory_format=torch.channels_last)  # as SpeedSwitches left it
 
 
 def write_images(folder: Path, n: int, size: int) -> Path:
@@ -217,7 +243,7 @@ def time_img2img(model: str, size: int, batch: int | None, warmup: int, steps: i
     ends = times.ends[warmup - 1:]
     from img2img.training.speed import resolve_speed
     speed = resolve_speed(config.trainer)
-    settings = f"{speed.precision}, {'NHWC' if speed.channels_last else 'NCHW'}, {'compiled' if speed.compile else 'eager'}"
+    settings = f"{speed.precision}, {'NHWC' if times.nhwc else 'NCHW'}, {'compiled' if speed.compile else 'eager'}"
     return times.batch * (len(ends) - 1) / (ends[-1] - ends[0]), times.batch, settings
 
 

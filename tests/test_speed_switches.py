@@ -14,7 +14,7 @@ def test_auto_is_bf16_only_with_bf16_units_on_a_cpu_and_everything_on_a_gpu(monk
     monkeypatch.setattr(speed, "cpu_has_bf16_units", lambda: False)
     assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("32", False, False)
     monkeypatch.setattr(speed, "cpu_has_bf16_units", lambda: True)
-    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("bf16-mixed", False, False)
+    assert resolve_speed(TrainerConfig(accelerator="cpu")) == Speed("bf16-mixed", None, False)  # NHWC: by the networks
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert resolve_speed(TrainerConfig()) == Speed("bf16-mixed", True, True)
@@ -34,6 +34,28 @@ def test_channels_last_switch_converts_every_network():
     SpeedSwitches(Speed("32", True, False)).on_fit_start(None, model)
     convs = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+
+
+def test_on_a_cpu_nhwc_is_chosen_from_the_networks():
+    """Plain and up-sampling convolutions train faster in NHWC with bf16 on a CPU; transposed
+    convolutions and instance norm slower (measured, `nhwc_pays_on_cpu`)."""
+    def n2v_like():
+        config = TrainConfig.model_validate({"model": {"name": "n2v", "generator": {"base_channels": 8}},
+                                             "data": {"image_dir": "x", "patch_size": 32}})
+        return build_model(config, 1, 1, "uint16")
+
+    def cyclegan_like():
+        config = TrainConfig.model_validate({"model": {"name": "cyclegan", "generator": {"n_blocks": 1, "base_channels": 8}},
+                                             "data": {"a_dir": "x", "b_dir": "y", "patch_size": 32}})
+        return build_model(config, 1, 1, "uint8", "uint8")
+
+    for make, expected in ((n2v_like, True), (cyclegan_like, False)):
+        model = make()
+        assert speed.nhwc_pays_on_cpu(model) is expected
+        SpeedSwitches(Speed("bf16-mixed", None, False)).on_fit_start(None, model)
+        # (a one-channel weight is contiguous in both layouts, so it tells nothing)
+        convs = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1]
+        assert convs and all(w.is_contiguous(memory_format=torch.channels_last) == expected for w in convs)
 
 
 def test_sync_batchnorm_on_a_cpu_is_a_one_line_error(tmp_path):
