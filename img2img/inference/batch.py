@@ -105,7 +105,7 @@ def run_files(
 
 def write_outputs(outputs: list[tuple]) -> Path:
     """Write (path, array, axes, calibration[, kind]) tuples; return the first (the main result).
-    The array may be a function that makes it (`Segmenter._labels_later`), called here.
+    The array may be a function that makes it (`Segmenter._predict(later=True)`), called here.
     `kind` is "labels" for a segmentation (OME-Zarr writes NGFF labels metadata), else "image".
 
     An array of None was streamed into place while predicting (an OME-Zarr result). If one

@@ -62,14 +62,25 @@ class Segmenter(Predictor, task="segmentation"):
         return np.dtype(np.uint16)  # the result itself says uint32 when a plane has more than 65,535 objects
 
     # --- arrays --------------------------------------------------------------------------
-    def _predict(self, image: np.ndarray, axes: str | None, mask: np.ndarray | None = None, into=None) -> np.ndarray:
-        """Labels of every plane; the label type follows the object count, known at the end."""
+    def _predict(self, image: np.ndarray, axes: str | None, mask: np.ndarray | None = None, into=None,
+                 later: bool = False) -> np.ndarray | Callable[[], np.ndarray]:
+        """Labels of every plane; the label type follows the object count, known at the end.
+
+        later: for a single plane decoded whole, run the network now and return the decoding
+        (watershed) as a function, which `write_outputs` calls in the writer thread while this
+        thread runs the next file's network. The watershed and Gaussian release the GIL, so on a
+        2-core CPU the two overlap (docs/benchmarks.md). Stacks (stitched plane by plane) and
+        planes decoded in blocks get their labels now, as without it."""
         axes = canonical_axes(axes or guess_axes(image.shape, self.in_channels))
         planes, plane_axes = self._planes(image, axes)
-        shape = self._plane_shape(image, axes, plane_axes)
+        shape, out_axes = self._plane_shape(image, axes, plane_axes), self.output_axes(axes)
+        if later and len(planes) == 1 and not decoded_in_blocks(tuple(planes.shape[-2:])):
+            maps, scale = self._maps(planes[0])
+            decoding = self.config.segmentation.decoding
+            return lambda: from_planes(decode_rescaled(maps, decoding, scale)[None], shape, out_axes)
         labels = stack_labels(self._stitcher(plane_axes, shape).stream(self._segment(plane) for plane in planes),
                               (len(planes),) + self._out_size(planes))
-        return from_planes(labels, shape, self.output_axes(axes))
+        return from_planes(labels, shape, out_axes)
 
     def _plane_probabilities(self, plane: np.ndarray, out: np.ndarray) -> None:
         """Channel 0: the foreground probability, channel 1: the object-centre map, at the plane's size."""
@@ -179,7 +190,7 @@ class Segmenter(Predictor, task="segmentation"):
     # --- files ---------------------------------------------------------------------------
     def results_for(self, image: Image, destination: Path, probabilities: Path | None = None) -> list[tuple]:
         """The labels (and the maps, float32, if asked), see `Predictor.results_for`. A single plane's
-        watershed is left to the writer thread (`_labels_later`)."""
+        watershed is left to the writer thread (`_predict(later=True)`)."""
         if probabilities is not None:
             return self._labels_and_maps(image, destination, probabilities)
         warn_nonfinite(image)
@@ -187,7 +198,7 @@ class Segmenter(Predictor, task="segmentation"):
         if is_zarr(destination):
             self._labels_to_store(image, destination, self.output_shape(image.data.shape, image.axes), image.resolution)
             return [(destination, None, out_axes, image.resolution)]
-        labels = self._labels_later(image) or self.predict(image.data, image.axes)
+        labels = self._predict(pixel_source(image.data), image.axes, later=True)
         return [(destination, labels, out_axes, image.resolution, "labels")]
 
     def _labels_and_maps(self, image: Image, destination: Path, probabilities: Path) -> list[tuple]:
@@ -210,21 +221,6 @@ class Segmenter(Predictor, task="segmentation"):
             probs = from_planes(maps, shape, plane_axes + "CYX")
         return [(destination, from_planes(labels, shape, plane_axes + "YX"), plane_axes + "YX", image.resolution, "labels"),
                 (probabilities, probs, plane_axes + "CYX", image.resolution)]
-
-    def _labels_later(self, image: Image) -> Callable[[], np.ndarray] | None:
-        """For a single plane decoded whole: run the network now and return the decoding (watershed)
-        as a function, which `write_outputs` calls in the writer thread while this thread runs the
-        next file's network. The watershed and Gaussian release the GIL, so on a 2-core CPU the two
-        overlap (docs/benchmarks.md). Stacks (stitched plane by plane) and planes decoded in blocks
-        return None: their labels are made as before."""
-        axes = canonical_axes(image.axes)
-        planes, plane_axes = self._planes(pixel_source(image.data), axes)
-        if len(planes) != 1 or decoded_in_blocks(tuple(planes.shape[-2:])):
-            return None
-        maps, scale = self._maps(planes[0])
-        shape, out_axes = self._plane_shape(image.data, axes, plane_axes), self.output_axes(axes)
-        decoding = self.config.segmentation.decoding
-        return lambda: from_planes(decode_rescaled(maps, decoding, scale)[None], shape, out_axes)
 
     def _labels_to_store(self, image: Image, destination: Path, shape: tuple[int, ...], resolution) -> None:
         """Labels into an OME-Zarr, one plane held at a time (stitched as they come). The store is
